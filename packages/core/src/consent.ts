@@ -1,0 +1,103 @@
+import { ConfigurationError } from './errors';
+import type { ConsentCategory, ConsentState } from './event';
+
+/** Options of consent handling. */
+export interface ConsentOptions {
+  /**
+   * Start every category as `pending` until the app records a choice; events wait in memory
+   * meanwhile. Default `false`: categories start `granted` (set `initial` to be precise).
+   */
+  require?: boolean;
+  /** Starting state per category; wins over `require`. */
+  initial?: Record<string, ConsentState>;
+  /** Most events held while a category is pending (default 1,000); older ones are dropped. */
+  maxPendingEvents?: number;
+}
+
+type Listener = (state: Readonly<Record<string, ConsentState>>) => void;
+
+/**
+ * The consent state per category (at least `analytics` and `marketing`).
+ *
+ * @example
+ * analytics.consent.set({ analytics: 'granted', marketing: 'denied' });
+ * analytics.consent.get('marketing'); // 'denied'
+ */
+export interface ConsentManager {
+  get(category: ConsentCategory): ConsentState;
+  /** Every known category's state; a new frozen object after each change. */
+  getAll(): Readonly<Record<string, ConsentState>>;
+  set(update: Record<string, ConsentState>): void;
+  /** Calls `listener` after each change; returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void;
+}
+
+const STATES = new Set<string>(['granted', 'denied', 'pending']);
+
+/**
+ * Creates the consent state machine. Persisting the choice is the platform's job: subscribe and
+ * write it to storage, then pass it back as `initial`.
+ *
+ * @example
+ * const consent = createConsentManager({ require: true });
+ * consent.subscribe((state) => storage.setItem('consent', JSON.stringify(state)));
+ */
+export function createConsentManager(options: ConsentOptions = {}): ConsentManager {
+  const fallback: ConsentState = options.require ? 'pending' : 'granted';
+  let state: Readonly<Record<string, ConsentState>> = Object.freeze({
+    analytics: fallback,
+    marketing: fallback,
+    ...validated(options.initial ?? {}, 'consent.initial'),
+  });
+  const listeners = new Set<Listener>();
+
+  return {
+    get: (category) => state[category] ?? fallback,
+    getAll: () => state,
+    set(update) {
+      const next = validated(update, 'consent.set()');
+      if (Object.keys(next).every((category) => state[category] === next[category])) return;
+      state = Object.freeze({ ...state, ...next });
+      for (const listener of listeners) listener(state);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function validated(update: Record<string, ConsentState>, where: string) {
+  for (const [category, value] of Object.entries(update)) {
+    if (!STATES.has(value)) {
+      throw new ConfigurationError(
+        `${where}.${category}`,
+        `use 'granted', 'denied' or 'pending' (got ${JSON.stringify(value)})`,
+      );
+    }
+  }
+  return update;
+}
+
+/**
+ * A bounded FIFO of items waiting for a consent category to resolve. When full, the oldest item
+ * is evicted and returned so it can be counted as a drop.
+ */
+export class HeldItems<T> {
+  #items: T[] = [];
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  add(item: T): T | undefined {
+    this.#items.push(item);
+    return this.#items.length > this.max ? this.#items.shift() : undefined;
+  }
+
+  takeAll(): T[] {
+    return this.#items.splice(0);
+  }
+}

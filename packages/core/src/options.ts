@@ -1,0 +1,146 @@
+import type { EventCatalog } from './catalog';
+import type { ConsentOptions } from './consent';
+import type { Destination } from './destinations';
+import { ConfigurationError, type SightlineError } from './errors';
+import type { AnalyticsEvent, ConsentCategory, EventContext } from './event';
+import type { IdentityMode } from './identity';
+import { LIMITS } from './limits';
+import type { Logger } from './logger';
+import type { PipelineStep } from './pipeline';
+import type { PiiFilterOptions } from './piiFilter';
+import { DEFAULT_RETRY, type RetryOptions } from './retry';
+import type { Scheduler } from './scheduler';
+import type { StoragePort } from './storage';
+import type { Transport } from './transport';
+
+/** A drop as reported to `onDrop`: how many events, why, and which. */
+export interface DropReport {
+  reason: string;
+  detail?: string;
+  messageIds: string[];
+}
+
+/** Events the collector refused for good, as reported to `onDeadLetter`. */
+export interface DeadLetterReport {
+  reason: string;
+  detail?: string;
+  events: AnalyticsEvent[];
+}
+
+/**
+ * Everything `createAnalytics` accepts. Only `writeKey` and one of `host`, `transport` or
+ * `sandbox` are required; every default lives in {@link resolveOptions}.
+ */
+export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = undefined> {
+  /** The collector write key (tenant). */
+  writeKey: string;
+  /** Collector base URL, e.g. `http://127.0.0.1:8787`. Not needed with `transport` or `sandbox`. */
+  host?: string;
+  /** Where the write key travels with the default fetch transport. Default `header`. */
+  writeKeyIn?: 'header' | 'body';
+  /** Replaces the default fetch transport (platforms pass beacon or node transports). */
+  transport?: Transport;
+  /** Where identity, consent and (with `persistQueue`) the queue are kept. Default in memory. */
+  storage?: StoragePort;
+  /** Keep undelivered events in `storage` so they survive a restart. Default false. */
+  persistQueue?: boolean;
+  /** Default `persistent`; servers use `per-call`. */
+  identity?: IdentityMode;
+  /** Send as soon as this many events are queued. Default 20. */
+  flushAt?: number;
+  /** Send queued events at least this often. Default 10,000 ms. */
+  flushIntervalMs?: number;
+  /** Most events per request (≤ 2,500). */
+  maxBatchEvents?: number;
+  /** Most bytes per request (≤ 500 KB). */
+  maxBatchBytes?: number;
+  /** Queue bound by count; the oldest events are dropped past it. Default 10,000. */
+  maxQueueEvents?: number;
+  /** Queue bound by bytes. Default 5 MiB. */
+  maxQueueBytes?: number;
+  /** Concurrent requests. Default 1 (in order); Node uses 4. */
+  maxInFlight?: number;
+  /** Events older than this are dropped with reason `max_age`. Default 7 days. */
+  maxEventAgeMs?: number;
+  retry?: RetryOptions;
+  /** The PII filter, on by default; `false` turns it off. */
+  pii?: PiiFilterOptions | false;
+  /** Consent categories; `category` is the one Sightline's own collector needs (default `analytics`). */
+  consent?: ConsentOptions & { category?: ConsentCategory };
+  /** Typed events; see `defineEventCatalog`. */
+  catalog?: Catalog;
+  /** Before-send steps, run in order after the PII filter. */
+  plugins?: readonly PipelineStep[];
+  /** Receivers of the final events besides the collector (Amplitude, Mixpanel…). */
+  destinations?: readonly Destination[];
+  /** Platform context added to every event (page, user agent, session…). */
+  context?: () => EventContext;
+  library?: { name: string; version: string };
+  /** Log events instead of sending them (seed 000's `SANDBOX_MODE`). */
+  sandbox?: boolean;
+  scheduler?: Scheduler;
+  logger?: Logger;
+  /** Log every drop and delivery at debug level through the default console logger. */
+  debug?: boolean;
+  /** Everything that went wrong, as `SightlineError`s. Tracking calls never throw. */
+  onError?: (error: SightlineError) => void;
+  onDrop?: (report: DropReport) => void;
+  onDeadLetter?: (report: DeadLetterReport) => void;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number, max?: number) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || (max !== undefined && value > max)) {
+    const range = max === undefined ? 'a whole number ≥ 1' : `a whole number from 1 to ${max}`;
+    throw new ConfigurationError(name, `use ${range} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** Fills every default once and rejects misuse with an error that names the fix. */
+export function resolveOptions<Catalog extends EventCatalog | undefined>(
+  options: AnalyticsOptions<Catalog>,
+) {
+  if (typeof options?.writeKey !== 'string' || options.writeKey.trim() === '') {
+    throw new ConfigurationError(
+      'writeKey',
+      'pass the write key printed by `sightline-collector start` (a non-empty string)',
+    );
+  }
+  if (!options.host && !options.transport && !options.sandbox) {
+    throw new ConfigurationError(
+      'host',
+      'pass the collector URL (e.g. "http://127.0.0.1:8787"), a custom `transport`, or `sandbox: true`',
+    );
+  }
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  positiveInteger('retry.maxAttempts', retry.maxAttempts, 1);
+  return {
+    flushAt: positiveInteger('flushAt', options.flushAt, 20, LIMITS.maxBatchEvents),
+    flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs, 10_000),
+    maxBatchEvents: positiveInteger(
+      'maxBatchEvents',
+      options.maxBatchEvents,
+      LIMITS.maxBatchEvents,
+      LIMITS.maxBatchEvents,
+    ),
+    maxBatchBytes: positiveInteger(
+      'maxBatchBytes',
+      options.maxBatchBytes,
+      LIMITS.maxRequestBytes,
+      LIMITS.maxRequestBytes,
+    ),
+    maxQueueEvents: positiveInteger('maxQueueEvents', options.maxQueueEvents, 10_000),
+    maxQueueBytes: positiveInteger('maxQueueBytes', options.maxQueueBytes, 5 * 1024 * 1024),
+    maxInFlight: positiveInteger('maxInFlight', options.maxInFlight, 1),
+    maxEventAgeMs: positiveInteger('maxEventAgeMs', options.maxEventAgeMs, 7 * 24 * 3600 * 1000),
+    maxPendingEvents: positiveInteger(
+      'consent.maxPendingEvents',
+      options.consent?.maxPendingEvents,
+      1000,
+    ),
+    consentCategory: options.consent?.category ?? 'analytics',
+    identity: options.identity ?? 'persistent',
+    retry,
+  };
+}

@@ -1,0 +1,286 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { ConfigurationError } from './errors';
+import type { AnalyticsEvent, EventContext, Properties } from './event';
+import type { PipelineStep } from './pipeline';
+import { measureText, PII_DETECTORS, type PiiDetector, type PiiDetectorName } from './piiDetectors';
+
+/** What happens to a field a rule matches. */
+export type PiiAction = 'redact' | 'hash' | 'drop';
+
+/**
+ * Keys treated as personal data wherever they appear (compared case- and separator-insensitively,
+ * so `firstName`, `first_name` and `First-Name` all match). The seeds' `enable_pii_tracking=false`
+ * list, extended with the usual secrets and identifiers.
+ */
+export const DEFAULT_PII_KEYS: readonly string[] = [
+  'email', 'e_mail', 'email_address', 'name', 'full_name', 'first_name', 'last_name', 'surname',
+  'phone', 'phone_number', 'mobile', 'telephone', 'password', 'passwd', 'pwd', 'ssn',
+  'social_security_number', 'address', 'street_address', 'street', 'ip', 'ip_address',
+  'credit_card', 'card_number', 'cc_number', 'cvv', 'cvc', 'dob', 'date_of_birth', 'birth_date',
+  'birthday', 'passport', 'passport_number', 'national_id', 'tax_id', 'iban', 'secret', 'api_key',
+  'access_token', 'refresh_token', 'id_token', 'authorization',
+];
+
+/**
+ * Options of the PII filter. It is on by default; pass `pii: false` to `createAnalytics` to turn
+ * it off (the seeds' `enable_pii_tracking=true`).
+ */
+export interface PiiFilterOptions {
+  /** Keys to treat as PII. Default {@link DEFAULT_PII_KEYS}; spread it to extend. */
+  keys?: readonly string[];
+  /** What to do with a denylisted key's value. Default `redact`. */
+  keyAction?: PiiAction;
+  /** Action per value detector, or `off`. Default `redact` for every detector. */
+  detectors?: Partial<Record<PiiDetectorName, PiiAction | 'off'>>;
+  /** Fields kept as they are: a key (`plan_name`) or a dotted path (`properties.name`). */
+  allow?: readonly string[];
+  /** Salt prepended before hashing; required when any action is `hash`. */
+  hashSalt?: string;
+}
+
+/** The token that replaces a redacted key's value. */
+export const REDACTED = '[redacted]';
+
+/** Returned by the walkers to mean "remove this field". */
+const REMOVE = Symbol('remove');
+type Filtered<T> = T | typeof REMOVE;
+
+/** `context` keys that hold no personal data and that value detectors misread (versions in UAs). */
+const CONTEXT_SKIP = new Set([
+  'library', 'userAgent', 'userAgentData', 'screen', 'locale', 'timezone', 'sessionId', 'consent',
+  'clickIds', 'os', 'app',
+]);
+
+const MAX_DEPTH = 32;
+const MIN_PII_LENGTH = 6;
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
+ * Creates the PII filter step: key denylist plus value detectors (email, phone, payment cards
+ * passing Luhn, IPv4/IPv6, US SSN) over properties, traits, `context` and URL query strings.
+ * Never mutates the caller's objects: changed branches are copied.
+ *
+ * @example
+ * const pii = createPiiFilter({ allow: ['properties.name'], detectors: { email: 'hash' }, hashSalt: 'app-1' });
+ */
+export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
+  const keyAction = options.keyAction ?? 'redact';
+  const denyKeys = new Set((options.keys ?? DEFAULT_PII_KEYS).map(normalizeKey));
+  const allowKeys = new Set<string>();
+  const allowPaths = new Set<string>();
+  for (const entry of options.allow ?? []) {
+    if (entry.includes('.')) allowPaths.add(entry);
+    else allowKeys.add(normalizeKey(entry));
+  }
+  const detectors: Array<{ detector: PiiDetector; action: PiiAction }> = [];
+  for (const detector of PII_DETECTORS) {
+    const action = options.detectors?.[detector.name] ?? 'redact';
+    if (action !== 'off') detectors.push({ detector, action });
+  }
+  const hashes = keyAction === 'hash' || detectors.some((entry) => entry.action === 'hash');
+  if (hashes && !options.hashSalt) {
+    throw new ConfigurationError(
+      'pii.hashSalt',
+      'the `hash` action needs a secret salt so hashes cannot be reversed by guessing; set pii.hashSalt to a random string kept out of source control',
+    );
+  }
+  const salt = options.hashSalt ?? '';
+  const hash = (value: string) => bytesToHex(sha256(utf8ToBytes(salt + value)));
+
+  const normalized = new Map<string, string>();
+  function keyOf(key: string): string {
+    let value = normalized.get(key);
+    if (value === undefined) {
+      if (normalized.size > 4096) normalized.clear();
+      value = normalizeKey(key);
+      normalized.set(key, value);
+    }
+    return value;
+  }
+
+  function isAllowed(normalizedKey: string, path: string | undefined): boolean {
+    return allowKeys.has(normalizedKey) || (path !== undefined && allowPaths.has(path));
+  }
+
+  function applyKeyAction(value: unknown): Filtered<unknown> {
+    if (keyAction === 'drop') return REMOVE;
+    if (keyAction === 'hash') return hash(typeof value === 'string' ? value : JSON.stringify(value));
+    return REDACTED;
+  }
+
+  function scanText(text: string): Filtered<string> {
+    if (text.length < MIN_PII_LENGTH) return text;
+    const shape = measureText(text);
+    let result = text;
+    for (const { detector, action } of detectors) {
+      if (!detector.applies(shape)) continue;
+      let matched = false;
+      detector.pattern.lastIndex = 0;
+      const replaced = result.replace(detector.pattern, (candidate) => {
+        if (detector.verify && !detector.verify(candidate)) return candidate;
+        matched = true;
+        return action === 'hash' ? hash(candidate) : `[redacted:${detector.name}]`;
+      });
+      if (matched) {
+        if (action === 'drop') return REMOVE;
+        result = replaced;
+      }
+    }
+    return result;
+  }
+
+  function scanQuery(query: string, separator: string): Filtered<string> {
+    let changed = false;
+    const parts = query.split('&');
+    const kept: string[] = [];
+    for (const part of parts) {
+      const equals = part.indexOf('=');
+      if (equals < 0) {
+        kept.push(part);
+        continue;
+      }
+      const rawKey = part.slice(0, equals);
+      const rawValue = part.slice(equals + 1);
+      const key = keyOf(safeDecode(rawKey));
+      if (allowKeys.has(key)) {
+        kept.push(part);
+        continue;
+      }
+      const decoded = safeDecode(rawValue.replace(/\+/g, ' '));
+      const next = denyKeys.has(key) ? applyKeyAction(decoded) : scanText(decoded);
+      if (next === decoded) {
+        kept.push(part);
+        continue;
+      }
+      changed = true;
+      if (next === REMOVE) continue;
+      kept.push(`${rawKey}=${encodeURIComponent(String(next))}`);
+    }
+    if (!changed) return query;
+    return kept.length === 0 && separator === '#' ? '' : kept.join('&');
+  }
+
+  function scanUrl(url: string): Filtered<string> {
+    const hashAt = url.indexOf('#');
+    const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+    const fragment = hashAt < 0 ? undefined : url.slice(hashAt + 1);
+    const queryAt = beforeHash.indexOf('?');
+    const base = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
+    const query = queryAt < 0 ? undefined : beforeHash.slice(queryAt + 1);
+    const scannedBase = scanText(base);
+    if (scannedBase === REMOVE) return REMOVE;
+    let result = scannedBase;
+    if (query !== undefined) {
+      const scanned = scanQuery(query, '?');
+      if (scanned === REMOVE) return REMOVE;
+      result += `?${scanned}`;
+    }
+    if (fragment !== undefined) {
+      // OAuth implicit flows put tokens in the fragment: scan it like a query when it has pairs.
+      const scanned = fragment.includes('=') ? scanQuery(fragment, '#') : scanText(fragment);
+      if (scanned === REMOVE) return REMOVE;
+      result += `#${scanned}`;
+    }
+    return result === url ? url : result;
+  }
+
+  function scanString(text: string): Filtered<string> {
+    if ((text.includes('?') || text.includes('#')) && /^(?:https?:\/\/|\/|\?|#)/i.test(text)) {
+      return scanUrl(text);
+    }
+    return scanText(text);
+  }
+
+  function scanValue(value: unknown, path: string | undefined, depth: number): Filtered<unknown> {
+    if (typeof value === 'string') return scanString(value);
+    if (typeof value === 'number') {
+      // Card numbers stored as numbers: 13 to 16 digits fit in a double exactly.
+      if (Number.isInteger(value) && value >= 1e12) {
+        const scanned = scanText(String(value));
+        return scanned === REMOVE ? REMOVE : scanned === String(value) ? value : scanned;
+      }
+      return value;
+    }
+    if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+    if (Array.isArray(value)) return scanArray(value, path, depth + 1);
+    return scanBag(value as Properties, path, depth + 1);
+  }
+
+  function scanArray(values: unknown[], path: string | undefined, depth: number): unknown[] {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      const next = scanValue(value, path, depth);
+      if (copy === undefined) {
+        if (next === value) continue;
+        copy = values.slice(0, index);
+      }
+      if (next !== REMOVE) copy.push(next);
+    }
+    return copy ?? values;
+  }
+
+  function scanBag(
+    bag: Properties,
+    path: string | undefined,
+    depth: number,
+    skip?: ReadonlySet<string>,
+  ): Properties {
+    let copy: Properties | undefined;
+    for (const key of Object.keys(bag)) {
+      if (skip?.has(key)) continue;
+      const value = bag[key];
+      const childPath = allowPaths.size > 0 && path !== undefined ? `${path}.${key}` : undefined;
+      const normalizedKey = keyOf(key);
+      if (isAllowed(normalizedKey, childPath)) continue;
+      const next = denyKeys.has(normalizedKey)
+        ? applyKeyAction(value)
+        : scanValue(value, childPath, depth);
+      if (next === value) continue;
+      copy ??= { ...bag };
+      if (next === REMOVE) delete copy[key];
+      else copy[key] = next;
+    }
+    return copy ?? bag;
+  }
+
+  function scanSection<T extends Properties | undefined>(bag: T, section: string): T {
+    if (bag === undefined || bag === null) return bag;
+    return scanBag(bag, allowPaths.size > 0 ? section : undefined, 0) as T;
+  }
+
+  return function piiFilter(event: AnalyticsEvent): AnalyticsEvent {
+    let result = event;
+    if ('properties' in event) {
+      const properties = scanSection(event.properties, 'properties');
+      if (properties !== event.properties) result = { ...result, properties } as AnalyticsEvent;
+    }
+    if ('traits' in event) {
+      const traits = scanSection(event.traits, 'traits');
+      if (traits !== event.traits) result = { ...result, traits } as AnalyticsEvent;
+    }
+    const context = event.context;
+    if (context) {
+      const scanned = scanBag(
+        context,
+        allowPaths.size > 0 ? 'context' : undefined,
+        0,
+        CONTEXT_SKIP,
+      ) as EventContext;
+      if (scanned !== context) result = { ...result, context: scanned };
+    }
+    return result;
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

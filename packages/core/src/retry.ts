@@ -1,0 +1,63 @@
+/** How failed deliveries are retried. */
+export interface RetryOptions {
+  /** First backoff ceiling; doubles per attempt. Default 1,000 ms. */
+  baseDelayMs?: number;
+  /** Highest backoff ceiling. Default 60,000 ms. */
+  maxDelayMs?: number;
+  /** Sends of one batch before its events are given up (reason `retries_exhausted`). Default 10. */
+  maxAttempts?: number;
+  /** Longest `Retry-After` honoured; longer answers are capped. Default 600,000 ms. */
+  maxRetryAfterMs?: number;
+}
+
+export const DEFAULT_RETRY: Required<RetryOptions> = {
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxAttempts: 10,
+  maxRetryAfterMs: 600_000,
+};
+
+/**
+ * Exponential backoff with full jitter (a uniformly random delay below the ceiling), which
+ * spreads retries of many clients after an outage instead of synchronising them.
+ *
+ * @example
+ * backoffDelay(3, DEFAULT_RETRY); // somewhere in [0, 4000) ms
+ */
+export function backoffDelay(
+  attempt: number,
+  options: Required<RetryOptions>,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Milliseconds to wait from a `Retry-After` header: delta-seconds or an HTTP date.
+ *
+ * @example
+ * parseRetryAfter('2', Date.now()); // 2000
+ */
+export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** What a delivery attempt's status means for its batch. */
+export type DeliveryVerdict = 'delivered' | 'retry' | 'split' | 'reject';
+
+/**
+ * Retries network errors (no status), 408, 429 and 5xx; splits on 413; rejects other statuses
+ * for good so a malformed batch is never retried forever.
+ */
+export function classifyStatus(status: number | undefined): DeliveryVerdict {
+  if (status === undefined) return 'retry';
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === 413) return 'split';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  return 'reject';
+}

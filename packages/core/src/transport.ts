@@ -1,0 +1,125 @@
+import { ConfigurationError } from './errors';
+import type { Logger } from './logger';
+
+/** A batch ready to leave: events already serialized once, at enqueue time. */
+export interface OutgoingBatch {
+  /** Each event's JSON text. */
+  events: readonly string[];
+  /** ISO time the batch is sent; the collector corrects clock skew with it. */
+  sentAt: string;
+  /** Ask the platform to let the request outlive the page (fetch keepalive / sendBeacon). */
+  keepalive?: boolean;
+}
+
+/** What came back. A network failure rejects instead. */
+export interface TransportResponse {
+  status: number;
+  /** The raw `Retry-After` header, if any. */
+  retryAfter?: string | null;
+  /** Up to 1,000 characters of the body of an error response, for dead-letter reasons. */
+  body?: string;
+}
+
+/**
+ * Sends batches. Platforms implement it (fetch, sendBeacon, node:http); core ships
+ * {@link createFetchTransport}, usable wherever `fetch` exists.
+ *
+ * @example
+ * const noop: Transport = { send: async () => ({ status: 200 }) };
+ */
+export interface Transport {
+  send(batch: OutgoingBatch): Promise<TransportResponse>;
+}
+
+/**
+ * The `POST /v1/batch` body: `{"batch":[…],"sentAt":"…"}`, with `writeKey` when it travels in the
+ * body (beacons cannot set headers).
+ *
+ * @example
+ * serializeBatch({ events: ['{"type":"track"}'], sentAt: '2026-01-01T00:00:00.000Z' });
+ */
+export function serializeBatch(batch: OutgoingBatch, writeKey?: string): string {
+  const key = writeKey === undefined ? '' : `,"writeKey":${JSON.stringify(writeKey)}`;
+  return `{"batch":[${batch.events.join(',')}],"sentAt":"${batch.sentAt}"${key}}`;
+}
+
+/** Options of {@link createFetchTransport}. */
+export interface FetchTransportOptions {
+  /** Collector base URL, e.g. `https://example.com/analytics`; `/v1/batch` is appended. */
+  host: string;
+  writeKey: string;
+  /**
+   * `header` sends HTTP Basic auth as Segment does; `body` puts the key in the JSON and sends
+   * `text/plain`, which browsers post cross-origin without a CORS preflight. Default `header`.
+   */
+  writeKeyIn?: 'header' | 'body';
+  /** Abort a request after this long and retry it. Default 10,000 ms. */
+  timeoutMs?: number;
+  /** A fetch implementation; defaults to the global one. */
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+}
+
+function base64(text: string): string {
+  // btoa exists in browsers, workers, Deno, Bun and Node >= 16; keys are ASCII.
+  return btoa(text);
+}
+
+/**
+ * A transport over `fetch`. Times out, reads `Retry-After`, and keeps up to 1,000 characters of
+ * an error body for the dead-letter reason.
+ *
+ * @example
+ * const transport = createFetchTransport({ host: 'http://127.0.0.1:8787', writeKey: 'wk_dev' });
+ */
+export function createFetchTransport(options: FetchTransportOptions): Transport {
+  if (!options.host || !/^https?:\/\//.test(options.host)) {
+    throw new ConfigurationError('host', 'pass the collector URL, e.g. "http://127.0.0.1:8787"');
+  }
+  const url = `${options.host.replace(/\/+$/, '')}/v1/batch`;
+  const inBody = options.writeKeyIn === 'body';
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const headers: Record<string, string> = {
+    'content-type': inBody ? 'text/plain' : 'application/json',
+    ...(inBody ? {} : { authorization: `Basic ${base64(`${options.writeKey}:`)}` }),
+    ...options.headers,
+  };
+
+  return {
+    async send(batch) {
+      const doFetch = options.fetch ?? globalThis.fetch;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      try {
+        const response = await doFetch(url, {
+          method: 'POST',
+          headers,
+          body: serializeBatch(batch, inBody ? options.writeKey : undefined),
+          keepalive: batch.keepalive ?? false,
+          signal: controller.signal,
+        });
+        const ok = response.status >= 200 && response.status < 300;
+        const body = ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000);
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * Sandbox mode (seed 000's `SANDBOX_MODE`): every event is written to the logger instead of
+ * being sent, and the batch counts as delivered.
+ *
+ * @example
+ * createAnalytics({ writeKey: 'dev', sandbox: true });
+ */
+export function createSandboxTransport(logger: Logger): Transport {
+  return {
+    async send(batch) {
+      for (const event of batch.events) logger.info('sandbox event', JSON.parse(event));
+      return { status: 200 };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { ValidationError } from './errors';
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Checks one argument of a tracking call without zod (kept out of browser bundles), throwing a
+ * `ValidationError` that names the field and the fix. Callers catch it and report it.
+ */
+export function describeInvalid(field: string, value: unknown, kind: 'string' | 'object'): void {
+  if (kind === 'string') {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new ValidationError(field, `pass a non-empty string (got ${describe(value)})`);
+    }
+    if (value.length > 256 && field === 'event') {
+      throw new ValidationError(field, 'keep event names at most 256 characters');
+    }
+    return;
+  }
+  if (value !== undefined && !isPlainObject(value)) {
+    throw new ValidationError(field, `pass a plain object such as { plan: 'pro' } (got ${describe(value)})`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'an empty string' : typeof value;
+}
+
+/** An ISO-8601 string from a Date or a parseable string; throws a `ValidationError` otherwise. */
+export function toIsoTimestamp(value: Date | string): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new ValidationError('timestamp', 'pass a Date or an ISO-8601 string such as "2026-01-31T12:00:00Z"');
+  }
+  return date.toISOString();
+}

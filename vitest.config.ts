@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One project per package: `node` for platform-free and server packages, `happy-dom` for DOM
+ * packages. Type tests (`*.test-d.ts`) run through the TypeScript compiler.
+ */
+export default defineConfig({
+  define: { __SIGHTLINE_VERSION__: JSON.stringify('0.0.0-test') },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'core',
+          root: 'packages/core',
+          environment: 'node',
+          include: ['src/**/*.test.ts'],
+          typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: '../../tsconfig.check.json' },
+        },
+      },
+    ],
+  },
+});
