@@ -205,12 +205,13 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     }
     return event;
   };
+  function stampConsent(event: AnalyticsEvent): AnalyticsEvent {
+    event.context.consent = consent.getAll() as Record<string, ConsentState>;
+    return event;
+  }
   const consentGate: PipelineStep = function consentGate(event, context) {
     const state = consent.get(settings.consentCategory);
-    if (state === 'granted') {
-      event.context.consent = consent.getAll() as Record<string, ConsentState>;
-      return event;
-    }
+    if (state === 'granted') return stampConsent(event);
     if (state === 'denied') return context.drop('consent');
     const evicted = held.add(event);
     if (evicted) pipeline.drop(evicted, 'consent_buffer_overflow');
@@ -245,7 +246,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     const current = consent.get(settings.consentCategory);
     if (current === 'pending') return;
     for (const event of held.takeAll()) {
-      if (current === 'granted') pipeline.resume(event, consentGate);
+      if (current === 'granted') pipeline.resume(stampConsent(event), consentGate);
       else pipeline.drop(event, 'consent');
     }
   });

@@ -1,0 +1,29 @@
+import type { AnalyticsEvent, Transport, TransportResponse } from '../index';
+
+/** A transport that records every batch it is handed and answers with `respond`. */
+export function createRecordingTransport(
+  respond: (events: AnalyticsEvent[]) => TransportResponse | Promise<TransportResponse> = () => ({
+    status: 200,
+  }),
+) {
+  const batches: AnalyticsEvent[][] = [];
+  const transport: Transport = {
+    async send(batch) {
+      const events = batch.events.map((json) => JSON.parse(json) as AnalyticsEvent);
+      batches.push(events);
+      return respond(events);
+    },
+  };
+  return {
+    transport,
+    batches,
+    events: () => batches.flat(),
+  };
+}
+
+export const silentLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

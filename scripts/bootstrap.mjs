@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Lets a fresh clone with only Node.js and npm run `npm start` / `npm test`: it fetches the pinned
+// pnpm through npx when pnpm is missing, installs the workspace from the lockfile, then runs the
+// named root script with pnpm.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pinned = packageManager.split('+')[0]; // "pnpm@10.34.8"
+const task = process.argv[2];
+const scripts = { start: 'main', test: 'check' };
+if (!scripts[task]) {
+  console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(scripts).join('|')}>`);
+  process.exit(2);
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (result.error) throw result.error;
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function pnpm() {
+  const version = pinned.split('@')[1];
+  const found = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0 && found.stdout.trim() === version) return ['pnpm', []];
+  return ['npx', ['--yes', pinned]];
+}
+
+const [command, prefix] = pnpm();
+const installed = existsSync(join(root, 'node_modules', '.modules.yaml'));
+const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--frozen-lockfile', '--prefer-offline'];
+if (!installed || process.env.CI || task === 'test') run(command, [...prefix, 'install', ...frozen]);
+run(command, [...prefix, 'run', scripts[task]]);
