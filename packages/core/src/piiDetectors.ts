@@ -67,6 +67,7 @@ export function isPaymentCard(candidate: string): boolean {
   return CARD_ISSUERS.test(digits) && passesLuhn(digits);
 }
 
+const RETINA_ASSET = /@\d+(?:\.\d+)?x\.(?:png|jpe?g|gif|webp|avif|svg|ico|bmp|tiff?)$/i;
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
@@ -75,6 +76,11 @@ export function isIpv6(candidate: string): boolean {
   const halves = candidate.split('::');
   if (halves.length > 2) return false;
   const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
+  // "d::" in "std::vector" is syntactically an address; real ones carry at least two groups. An
+  // embedded IPv4 counts as a group here, so `::ffff:192.168.1.20` qualifies.
+  if (groups.length < 2) return false;
+  // Words made of hex letters ("Cafe::Bead", "dead::beef") are scoped names, not addresses.
+  if (!/\d/.test(candidate)) return false;
   let count = groups.length;
   const last = groups[groups.length - 1];
   if (last?.includes('.')) {
@@ -83,8 +89,6 @@ export function isIpv6(candidate: string): boolean {
     count++;
   }
   if (!groups.every((group) => HEX_GROUP.test(group))) return false;
-  // "d::" in "std::vector" is syntactically an address; real ones carry at least two groups.
-  if (groups.length < 2) return false;
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
@@ -106,6 +110,8 @@ export const PII_DETECTORS: readonly PiiDetector[] = [
     name: 'email',
     applies: (shape) => shape.at && shape.dot,
     pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g,
+    // Retina asset names (`logo@2x.png`, `icon@1.5x.webp`) have the shape of an address.
+    verify: (candidate) => !RETINA_ASSET.test(candidate),
   },
   {
     name: 'creditCard',
@@ -121,13 +127,21 @@ export const PII_DETECTORS: readonly PiiDetector[] = [
   {
     name: 'phone',
     applies: (shape) => shape.digits >= 8,
-    // International form with a leading +, or North American (555) 123-4567 / 555-123-4567.
+    // International form with a leading +, or North American (555) 123-4567 / 555-123-4567,
+    // optionally after the trunk prefix 1 (1-800-555-0199).
     pattern:
-      /(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])|(?<![\w.-])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w.-])/g,
+      /(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])|(?<![\w.-])(?:1[ .-])?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w.-])/g,
     verify: (candidate) => {
       const digits = digitCount(candidate);
       return digits >= 8 && digits <= 15;
     },
+  },
+  {
+    name: 'ipv6',
+    // Runs before ipv4 so an embedded IPv4 (`::ffff:192.168.1.20`) goes with its address.
+    applies: (shape) => shape.colons >= 2,
+    pattern: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?![\w:])/g,
+    verify: isIpv6,
   },
   {
     name: 'ipv4',
@@ -135,11 +149,5 @@ export const PII_DETECTORS: readonly PiiDetector[] = [
     // Not after a letter or "name/" (versions: v1.2.3.4, Chrome/120.0.0.0), nor inside a longer
     // dotted run (1.2.3.4.5).
     pattern: new RegExp(`(?<![\\w.]|[A-Za-z]/)${OCTET}(?:\\.${OCTET}){3}(?!\\w|\\.\\d)`, 'g'),
-  },
-  {
-    name: 'ipv6',
-    applies: (shape) => shape.colons >= 2,
-    pattern: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?![\w:])/g,
-    verify: isIpv6,
   },
 ];

@@ -1,9 +1,8 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { ConfigurationError } from './errors';
 import type { AnalyticsEvent, EventContext, Properties } from './event';
-import type { PipelineStep } from './pipeline';
 import { measureText, PII_DETECTORS, type PiiDetector, type PiiDetectorName } from './piiDetectors';
+import type { PipelineStep } from './pipeline';
+import { sha256Hex } from './sha256';
 
 /** What happens to a field a rule matches. */
 export type PiiAction = 'redact' | 'hash' | 'drop';
@@ -14,12 +13,48 @@ export type PiiAction = 'redact' | 'hash' | 'drop';
  * list, extended with the usual secrets and identifiers.
  */
 export const DEFAULT_PII_KEYS: readonly string[] = [
-  'email', 'e_mail', 'email_address', 'name', 'full_name', 'first_name', 'last_name', 'surname',
-  'phone', 'phone_number', 'mobile', 'telephone', 'password', 'passwd', 'pwd', 'ssn',
-  'social_security_number', 'address', 'street_address', 'street', 'ip', 'ip_address',
-  'credit_card', 'card_number', 'cc_number', 'cvv', 'cvc', 'dob', 'date_of_birth', 'birth_date',
-  'birthday', 'passport', 'passport_number', 'national_id', 'tax_id', 'iban', 'secret', 'api_key',
-  'access_token', 'refresh_token', 'id_token', 'authorization',
+  'email',
+  'e_mail',
+  'email_address',
+  'name',
+  'full_name',
+  'first_name',
+  'last_name',
+  'surname',
+  'phone',
+  'phone_number',
+  'mobile',
+  'telephone',
+  'password',
+  'passwd',
+  'pwd',
+  'ssn',
+  'social_security_number',
+  'address',
+  'street_address',
+  'street',
+  'ip',
+  'ip_address',
+  'credit_card',
+  'card_number',
+  'cc_number',
+  'cvv',
+  'cvc',
+  'dob',
+  'date_of_birth',
+  'birth_date',
+  'birthday',
+  'passport',
+  'passport_number',
+  'national_id',
+  'tax_id',
+  'iban',
+  'secret',
+  'api_key',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'authorization',
 ];
 
 /**
@@ -48,8 +83,17 @@ type Filtered<T> = T | typeof REMOVE;
 
 /** `context` keys that hold no personal data and that value detectors misread (versions in UAs). */
 const CONTEXT_SKIP = new Set([
-  'library', 'userAgent', 'userAgentData', 'screen', 'locale', 'timezone', 'sessionId', 'consent',
-  'clickIds', 'os', 'app',
+  'library',
+  'userAgent',
+  'userAgentData',
+  'screen',
+  'locale',
+  'timezone',
+  'sessionId',
+  'consent',
+  'clickIds',
+  'os',
+  'app',
 ]);
 
 const MAX_DEPTH = 32;
@@ -89,7 +133,7 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     );
   }
   const salt = options.hashSalt ?? '';
-  const hash = (value: string) => bytesToHex(sha256(utf8ToBytes(salt + value)));
+  const hash = (value: string) => sha256Hex(salt + value);
 
   const normalized = new Map<string, string>();
   function keyOf(key: string): string {
@@ -108,7 +152,9 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
 
   function applyKeyAction(value: unknown): Filtered<unknown> {
     if (keyAction === 'drop') return REMOVE;
-    if (keyAction === 'hash') return hash(typeof value === 'string' ? value : JSON.stringify(value));
+    if (keyAction === 'hash') {
+      return hash(typeof value === 'string' ? value : JSON.stringify(value));
+    }
     return REDACTED;
   }
 
@@ -164,6 +210,20 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     return kept.length === 0 && separator === '#' ? '' : kept.join('&');
   }
 
+  function scanFragment(fragment: string): Filtered<string> {
+    // Hash routers keep a path and query in the fragment (`#/reset?password=...`).
+    const queryAt = fragment.indexOf('?');
+    if (queryAt >= 0) {
+      const path = scanText(fragment.slice(0, queryAt));
+      if (path === REMOVE) return REMOVE;
+      const query = scanQuery(fragment.slice(queryAt + 1), '?');
+      if (query === REMOVE) return REMOVE;
+      return `${path}?${query}`;
+    }
+    // OAuth implicit flows put tokens in the fragment: scan it like a query when it has pairs.
+    return fragment.includes('=') ? scanQuery(fragment, '#') : scanText(fragment);
+  }
+
   function scanUrl(url: string): Filtered<string> {
     const hashAt = url.indexOf('#');
     const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
@@ -180,8 +240,7 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       result += `?${scanned}`;
     }
     if (fragment !== undefined) {
-      // OAuth implicit flows put tokens in the fragment: scan it like a query when it has pairs.
-      const scanned = fragment.includes('=') ? scanQuery(fragment, '#') : scanText(fragment);
+      const scanned = scanFragment(fragment);
       if (scanned === REMOVE) return REMOVE;
       result += `#${scanned}`;
     }
@@ -236,7 +295,8 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       const value = bag[key];
       const childPath = allowPaths.size > 0 && path !== undefined ? `${path}.${key}` : undefined;
       const normalizedKey = keyOf(key);
-      if (isAllowed(normalizedKey, childPath)) continue;
+      // null and undefined hold nothing to protect; redacting them would invent a value.
+      if (value === null || value === undefined || isAllowed(normalizedKey, childPath)) continue;
       const next = denyKeys.has(normalizedKey)
         ? applyKeyAction(value)
         : scanValue(value, childPath, depth);
