@@ -14,6 +14,7 @@ import type { QueuedEvent } from './queue';
 import { defaultScheduler } from './scheduler';
 import { type AnalyticsStats, createCounters } from './stats';
 import { createMemoryStorage } from './storage';
+import { isoTimestamp, timestampMillis } from './timestamp';
 import { createFetchTransport, createSandboxTransport } from './transport';
 import { uuidv7 } from './uuidv7';
 import { describeInvalid, isPlainObject, toIsoTimestamp } from './validate';
@@ -48,6 +49,14 @@ export interface Analytics<Catalog extends EventCatalog | undefined = undefined>
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Validators report `field: problem; field: problem`; the error names the first field. */
+function invalidEventError(detail = 'event: rejected by validation'): ValidationError {
+  const separator = detail.indexOf(': ');
+  return separator > 0
+    ? new ValidationError(detail.slice(0, separator), detail.slice(separator + 2))
+    : new ValidationError('event', detail);
+}
 
 /**
  * Creates a client: validate → enrich → consent gate → PII filter → before-send plugins → queue,
@@ -184,7 +193,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       return reportDrop('event_too_large', [event.messageId]);
     }
     counters.counters.enqueued++;
-    delivery.enqueue({ messageId: event.messageId, json, bytes, createdAt: Date.parse(event.timestamp) });
+    delivery.enqueue({ messageId: event.messageId, json, bytes, createdAt: timestampMillis(event.timestamp) });
     destinations.deliver(event);
     schedulePersist();
   }
@@ -194,7 +203,9 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const enrich: PipelineStep = function enrich(event) {
     const platform = options.context?.();
     const mutable = event as Mutable<AnalyticsEvent>;
-    mutable.context = platform ? { ...platform, ...event.context, library } : { ...event.context, library };
+    const context = event.context;
+    if (platform) mutable.context = Object.assign({}, platform, context, { library });
+    else context.library = library;
     if (mutable.userId === undefined && identity.userId !== undefined) mutable.userId = identity.userId;
     if (mutable.anonymousId === undefined && identity.anonymousId !== undefined) {
       mutable.anonymousId = identity.anonymousId;
@@ -230,7 +241,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     {
       accept,
       dropped(event, reason, detail) {
-        if (reason === 'invalid') reportError(new ValidationError('event', detail ?? 'rejected by validation'));
+        if (reason === 'invalid') reportError(invalidEventError(detail));
         reportDrop(reason, [event.messageId], detail);
       },
       failed(event, step, error) {
@@ -261,12 +272,12 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 255) {
       throw new ValidationError('messageId', 'use a non-empty string of at most 255 characters, or leave it out');
     }
-    const event = {
-      ...fields,
-      messageId,
-      timestamp: call?.timestamp === undefined ? new Date(now).toISOString() : toIsoTimestamp(call.timestamp),
-      context: call?.context ?? {},
-    } as Mutable<AnalyticsEvent>;
+    // Built by assignment, not object spread: V8 12.4 (Node 20) takes a slow path for
+    // `{ ...fields, more }` that costs ~0.6 µs per event (bench/core).
+    const event = fields as Mutable<AnalyticsEvent>;
+    event.messageId = messageId;
+    event.timestamp = call?.timestamp === undefined ? isoTimestamp(now) : toIsoTimestamp(call.timestamp);
+    event.context = call?.context ? Object.assign({}, call.context) : {};
     if (call?.userId !== undefined) event.userId = String(call.userId);
     if (call?.anonymousId !== undefined) event.anonymousId = String(call.anonymousId);
     if (call?.integrations !== undefined) event.integrations = call.integrations;

@@ -81,13 +81,13 @@ export function createCatalogValidator(catalog: EventCatalog): PipelineStep {
     const schema = Object.hasOwn(events, event.event) ? events[event.event] : undefined;
     if (!schema) {
       return options.rejectUnknownEvents
-        ? context.drop('invalid', `event "${event.event}" is not in the event catalog`)
+        ? context.drop('invalid', `event: "${event.event}" is not in the event catalog; declare it or turn off rejectUnknownEvents`)
         : event;
     }
     const outcome = schema['~standard'].validate(event.properties);
     const apply = (result: Awaited<typeof outcome>) =>
       result.issues
-        ? context.drop('invalid', `${event.event}: ${describeIssues(result.issues)}`)
+        ? context.drop('invalid', `${describeIssues(result.issues)} (event "${event.event}")`)
         : { ...event, properties: result.value };
     return outcome instanceof Promise ? outcome.then(apply) : apply(outcome);
   };

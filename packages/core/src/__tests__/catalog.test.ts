@@ -24,7 +24,8 @@ describe('typed event catalogs at runtime', () => {
     await analytics.flush();
     expect(recorder.events().map((event) => ('event' in event ? event.event : ''))).toEqual(['signup_completed', 'logout']);
     expect(analytics.stats().dropped.invalid).toBe(1);
-    expect(errors[0]!.message).toMatch(/generation_started: properties\.prompt_tokens/);
+    expect(errors[0]).toMatchObject({ field: 'properties.prompt_tokens' });
+    expect(errors[0]!.message).toMatch(/`properties\.prompt_tokens`: .*\(event "generation_started"\)/);
   });
 
   it('skips runtime checks when validate is off (types only)', async () => {
