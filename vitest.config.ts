@@ -15,7 +15,11 @@ export default defineConfig({
           root: 'packages/core',
           environment: 'node',
           include: ['src/**/*.test.ts'],
-          typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: '../../tsconfig.check.json' },
+          typecheck: {
+            enabled: true,
+            include: ['src/**/*.test-d.ts'],
+            tsconfig: '../../tsconfig.check.json',
+          },
         },
       },
     ],

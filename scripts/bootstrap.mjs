@@ -18,7 +18,11 @@ if (!scripts[task]) {
 }
 
 function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (result.error) throw result.error;
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
@@ -33,5 +37,6 @@ function pnpm() {
 const [command, prefix] = pnpm();
 const installed = existsSync(join(root, 'node_modules', '.modules.yaml'));
 const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--frozen-lockfile', '--prefer-offline'];
-if (!installed || process.env.CI || task === 'test') run(command, [...prefix, 'install', ...frozen]);
+if (!installed || process.env.CI || task === 'test')
+  run(command, [...prefix, 'install', ...frozen]);
 run(command, [...prefix, 'run', scripts[task]]);

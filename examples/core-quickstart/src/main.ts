@@ -32,7 +32,9 @@ analytics.track('signup_completed', { method: 'email' });
 analytics.track('generation_started', { model: 'fast' });
 analytics.track('generation_completed', { model: 'fast', duration_ms: 840 });
 // Invalid at runtime (TypeScript would reject it too); dropped with reason `invalid`:
-(analytics.track as (name: string, properties: object) => void)('payment_completed', { plan: 'pro' });
+(analytics.track as (name: string, properties: object) => void)('payment_completed', {
+  plan: 'pro',
+});
 analytics.track('payment_completed', { plan: 'pro', revenue: 29, currency: 'USD' });
 
 console.log('Before consent:', analytics.stats().pendingConsent, 'events wait in memory');

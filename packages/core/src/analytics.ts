@@ -8,8 +8,8 @@ import { type Identity, restoreIdentity, STORAGE_KEYS } from './identity';
 import { LIMITS, utf8ByteLength } from './limits';
 import { createConsoleLogger } from './logger';
 import { type AnalyticsOptions, resolveOptions } from './options';
-import { createPipeline, type PipelineStep } from './pipeline';
 import { createPiiFilter } from './piiFilter';
+import { createPipeline, type PipelineStep } from './pipeline';
 import type { QueuedEvent } from './queue';
 import { defaultScheduler } from './scheduler';
 import { type AnalyticsStats, createCounters } from './stats';
@@ -96,7 +96,10 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const beforeReady = new HeldItems<() => void>(settings.maxPendingEvents);
 
   // ── reporting ──────────────────────────────────────────────────────────────────────────────
-  function safely<Args extends unknown[]>(hook: ((...args: Args) => void) | undefined, ...args: Args) {
+  function safely<Args extends unknown[]>(
+    hook: ((...args: Args) => void) | undefined,
+    ...args: Args
+  ) {
     try {
       hook?.(...args);
     } catch (error) {
@@ -174,7 +177,13 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     settings.maxPendingEvents,
     {
       failed: (name, error) =>
-        reportError(new SightlineError('destination_failed', `destination "${name}" failed: ${toSightlineError(error).message}`, { cause: error })),
+        reportError(
+          new SightlineError(
+            'destination_failed',
+            `destination "${name}" failed: ${toSightlineError(error).message}`,
+            { cause: error },
+          ),
+        ),
       dropped: (event, reason) => reportDrop(reason, [event.messageId]),
     },
   );
@@ -184,16 +193,31 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     try {
       json = JSON.stringify(event);
     } catch (error) {
-      reportError(new ValidationError('properties', `make the event JSON-serializable (${toSightlineError(error).message})`));
+      reportError(
+        new ValidationError(
+          'properties',
+          `make the event JSON-serializable (${toSightlineError(error).message})`,
+        ),
+      );
       return reportDrop('invalid', [event.messageId]);
     }
     const bytes = utf8ByteLength(json);
     if (bytes > LIMITS.maxEventBytes) {
-      reportError(new ValidationError('properties', `keep each event under 32 KB (this one is ${bytes} bytes); send large payloads elsewhere and reference them by id`));
+      reportError(
+        new ValidationError(
+          'properties',
+          `keep each event under 32 KB (this one is ${bytes} bytes); send large payloads elsewhere and reference them by id`,
+        ),
+      );
       return reportDrop('event_too_large', [event.messageId]);
     }
     counters.counters.enqueued++;
-    delivery.enqueue({ messageId: event.messageId, json, bytes, createdAt: timestampMillis(event.timestamp) });
+    delivery.enqueue({
+      messageId: event.messageId,
+      json,
+      bytes,
+      createdAt: timestampMillis(event.timestamp),
+    });
     destinations.deliver(event);
     schedulePersist();
   }
@@ -206,12 +230,18 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     const context = event.context;
     if (platform) mutable.context = Object.assign({}, platform, context, { library });
     else context.library = library;
-    if (mutable.userId === undefined && identity.userId !== undefined) mutable.userId = identity.userId;
+    if (mutable.userId === undefined && identity.userId !== undefined)
+      mutable.userId = identity.userId;
     if (mutable.anonymousId === undefined && identity.anonymousId !== undefined) {
       mutable.anonymousId = identity.anonymousId;
     }
     if (mutable.userId === undefined && mutable.anonymousId === undefined) {
-      reportError(new ValidationError('userId', 'pass `userId` or `anonymousId` in the call options (per-call identity)'));
+      reportError(
+        new ValidationError(
+          'userId',
+          'pass `userId` or `anonymousId` in the call options (per-call identity)',
+        ),
+      );
       return null;
     }
     return event;
@@ -245,7 +275,13 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
         reportDrop(reason, [event.messageId], detail);
       },
       failed(event, step, error) {
-        reportError(new SightlineError('plugin_failed', `pipeline step "${step}" threw: ${toSightlineError(error).message}`, { cause: error }));
+        reportError(
+          new SightlineError(
+            'plugin_failed',
+            `pipeline step "${step}" threw: ${toSightlineError(error).message}`,
+            { cause: error },
+          ),
+        );
         reportDrop('plugin_error', [event.messageId], step);
       },
     },
@@ -263,20 +299,27 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   });
 
   // ── events ─────────────────────────────────────────────────────────────────────────────────
-  function submit(fields: Partial<AnalyticsEvent> & Pick<AnalyticsEvent, 'type'>, call?: CallOptions) {
+  function submit(
+    fields: Partial<AnalyticsEvent> & Pick<AnalyticsEvent, 'type'>,
+    call?: CallOptions,
+  ) {
     if (call !== undefined && !isPlainObject(call as unknown)) {
       throw new ValidationError('options', 'pass an options object or leave it out');
     }
     const now = callTime ?? scheduler.now();
     const messageId = call?.messageId ?? uuidv7(now);
     if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 255) {
-      throw new ValidationError('messageId', 'use a non-empty string of at most 255 characters, or leave it out');
+      throw new ValidationError(
+        'messageId',
+        'use a non-empty string of at most 255 characters, or leave it out',
+      );
     }
     // Built by assignment, not object spread: V8 12.4 (Node 20) takes a slow path for
     // `{ ...fields, more }` that costs ~0.6 µs per event (bench/core).
     const event = fields as Mutable<AnalyticsEvent>;
     event.messageId = messageId;
-    event.timestamp = call?.timestamp === undefined ? isoTimestamp(now) : toIsoTimestamp(call.timestamp);
+    event.timestamp =
+      call?.timestamp === undefined ? isoTimestamp(now) : toIsoTimestamp(call.timestamp);
     event.context = call?.context ? Object.assign({}, call.context) : {};
     if (call?.userId !== undefined) event.userId = String(call.userId);
     if (call?.anonymousId !== undefined) event.anonymousId = String(call.anonymousId);
@@ -288,7 +331,10 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   function guard<Args extends unknown[]>(name: string, method: (...args: Args) => void) {
     return (...args: Args): void => {
       try {
-        if (closed) return reportDrop('closed', ['(unassigned)'], `${name}() after close()`);
+        if (closed) {
+          reportDrop('closed', ['(unassigned)'], `${name}() after close()`);
+          return;
+        }
         if (!hydrated) {
           const at = scheduler.now();
           const evicted = beforeReady.add(() => {
@@ -316,20 +362,28 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     submit({ type: 'track', event: name, properties: properties ?? {} }, call);
   });
   const identify = guard('identify', (userId?: string, traits?: Properties, call?: CallOptions) => {
-    if (userId !== undefined && userId !== null) describeInvalid('userId', String(userId), 'string');
+    if (userId !== undefined && userId !== null)
+      describeInvalid('userId', String(userId), 'string');
     describeInvalid('traits', traits, 'object');
     if (userId !== undefined && userId !== null && settings.identity === 'persistent') {
       identity = { ...identity, userId: String(userId) };
       write(STORAGE_KEYS.userId, identity.userId);
     }
-    const ids = userId === undefined || userId === null ? call : { ...call, userId: String(userId) };
+    const ids =
+      userId === undefined || userId === null ? call : { ...call, userId: String(userId) };
     submit({ type: 'identify', traits: traits ?? {} }, ids);
   });
-  const page = guard('page', (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
-    describeInvalid('properties', properties, 'object');
-    const { category, ...rest } = call ?? {};
-    submit({ type: 'page', name, category, properties: properties ?? {} }, call ? rest : undefined);
-  });
+  const page = guard(
+    'page',
+    (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
+      describeInvalid('properties', properties, 'object');
+      const { category, ...rest } = call ?? {};
+      submit(
+        { type: 'page', name, category, properties: properties ?? {} },
+        call ? rest : undefined,
+      );
+    },
+  );
   const screen = guard('screen', (name: string, properties?: Properties, call?: CallOptions) => {
     describeInvalid('name', name, 'string');
     describeInvalid('properties', properties, 'object');
@@ -361,7 +415,10 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   function hydrate(values: Array<string | null>) {
     const [anonymousId, userId, storedConsent, storedQueue] = values;
     if (settings.identity === 'persistent') {
-      const restored = restoreIdentity({ anonymousId: anonymousId ?? null, userId: userId ?? null });
+      const restored = restoreIdentity({
+        anonymousId: anonymousId ?? null,
+        userId: userId ?? null,
+      });
       identity = restored.identity;
       if (restored.isNew) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     }
@@ -381,14 +438,29 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       for (const event of JSON.parse(stored) as AnalyticsEvent[]) {
         const json = JSON.stringify(event);
         counters.counters.enqueued++;
-        delivery.enqueue({ messageId: event.messageId, json, bytes: utf8ByteLength(json), createdAt: Date.parse(event.timestamp) });
+        delivery.enqueue({
+          messageId: event.messageId,
+          json,
+          bytes: utf8ByteLength(json),
+          createdAt: Date.parse(event.timestamp),
+        });
       }
     } catch (error) {
-      reportError(new SightlineError('storage_corrupt', `the persisted queue could not be read and was discarded: ${toSightlineError(error).message}`));
+      reportError(
+        new SightlineError(
+          'storage_corrupt',
+          `the persisted queue could not be read and was discarded: ${toSightlineError(error).message}`,
+        ),
+      );
     }
   }
   function readStorage(): Promise<void> {
-    const keys = [STORAGE_KEYS.anonymousId, STORAGE_KEYS.userId, STORAGE_KEYS.consent, persistQueue ? queueKey : undefined];
+    const keys = [
+      STORAGE_KEYS.anonymousId,
+      STORAGE_KEYS.userId,
+      STORAGE_KEYS.consent,
+      persistQueue ? queueKey : undefined,
+    ];
     const reads = keys.map((key) => {
       if (key === undefined) return null;
       try {
@@ -402,7 +474,14 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       hydrate(reads as Array<string | null>);
       return Promise.resolve();
     }
-    return Promise.all(reads.map((read) => Promise.resolve(read).catch((error: unknown) => (reportError(error), null)))).then(hydrate);
+    return Promise.all(
+      reads.map((read) =>
+        Promise.resolve(read).catch((error: unknown) => {
+          reportError(error);
+          return null;
+        }),
+      ),
+    ).then(hydrate);
   }
   const readyPromise = readStorage();
 
@@ -439,14 +518,26 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       const left = delivery.stop();
       if (left.length > 0 && !persistQueue) {
         reportDrop('close_timeout', idsOf(left));
-        reportError(new DeliveryError('close_timeout', left.length, `still undelivered after ${timeoutMs} ms`));
+        reportError(
+          new DeliveryError(
+            'close_timeout',
+            left.length,
+            `still undelivered after ${timeoutMs} ms`,
+          ),
+        );
       }
       const unconsented = held.takeAll();
-      if (unconsented.length > 0) reportDrop('consent', unconsented.map((event) => event.messageId), 'closed while consent was pending');
+      if (unconsented.length > 0)
+        reportDrop(
+          'consent',
+          unconsented.map((event) => event.messageId),
+          'closed while consent was pending',
+        );
       await destinations.close().catch(reportError);
     },
     ready: () => readyPromise,
-    stats: () => counters.snapshot({ ...delivery.counts(), pendingConsent: held.size + destinations.held() }),
+    stats: () =>
+      counters.snapshot({ ...delivery.counts(), pendingConsent: held.size + destinations.held() }),
     user: () => ({ ...identity }),
     consent,
   };

@@ -81,7 +81,10 @@ export function createCatalogValidator(catalog: EventCatalog): PipelineStep {
     const schema = Object.hasOwn(events, event.event) ? events[event.event] : undefined;
     if (!schema) {
       return options.rejectUnknownEvents
-        ? context.drop('invalid', `event: "${event.event}" is not in the event catalog; declare it or turn off rejectUnknownEvents`)
+        ? context.drop(
+            'invalid',
+            `event: "${event.event}" is not in the event catalog; declare it or turn off rejectUnknownEvents`,
+          )
         : event;
     }
     const outcome = schema['~standard'].validate(event.properties);

@@ -38,6 +38,14 @@ export { type Identity, type IdentityMode, STORAGE_KEYS } from './identity';
 export { LIMITS, utf8ByteLength } from './limits';
 export { createConsoleLogger, type Logger } from './logger';
 export type { AnalyticsOptions, DeadLetterReport, DropReport } from './options';
+export { isIpv6, isPaymentCard, type PiiDetectorName, passesLuhn } from './piiDetectors';
+export {
+  createPiiFilter,
+  DEFAULT_PII_KEYS,
+  type PiiAction,
+  type PiiFilterOptions,
+  REDACTED,
+} from './piiFilter';
 export {
   createPipeline,
   type Pipeline,
@@ -46,14 +54,6 @@ export {
   type StepContext,
   type StepResult,
 } from './pipeline';
-export { isIpv6, isPaymentCard, passesLuhn, type PiiDetectorName } from './piiDetectors';
-export {
-  createPiiFilter,
-  DEFAULT_PII_KEYS,
-  type PiiAction,
-  type PiiFilterOptions,
-  REDACTED,
-} from './piiFilter';
 export { EventQueue, type QueuedEvent } from './queue';
 export {
   backoffDelay,

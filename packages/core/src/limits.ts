@@ -11,7 +11,8 @@ export const LIMITS = {
 /** Bytes kept free in a batch for the envelope (`{"batch":[…],"sentAt":…,"writeKey":…}`). */
 export const BATCH_ENVELOPE_RESERVE_BYTES = 1024;
 
-const NON_ASCII = /[^\x00-\x7f]/;
+// Printable ASCII and whitespace: all JSON.stringify output is this unless the data is not ASCII.
+const NON_ASCII = /[^\t\n\r -~]/;
 
 /**
  * UTF-8 length of a string without allocating. `TextEncoder` would copy the whole string, and this

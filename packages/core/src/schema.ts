@@ -70,7 +70,12 @@ const page = z.looseObject({
   category: z.optional(z.string().check(z.maxLength(MAX_NAME_LENGTH))),
   properties: z.optional(bag),
 });
-const group = z.looseObject({ ...common, type: z.literal('group'), groupId: id, traits: z.optional(bag) });
+const group = z.looseObject({
+  ...common,
+  type: z.literal('group'),
+  groupId: id,
+  traits: z.optional(bag),
+});
 const alias = z.looseObject({ ...common, type: z.literal('alias'), previousId: id });
 
 /**
@@ -84,10 +89,10 @@ const alias = z.looseObject({ ...common, type: z.literal('alias'), previousId: i
 export const eventSchema = z
   .discriminatedUnion('type', [track, identify, page, group, alias])
   .check(
-    z.refine(
-      (event) => event.userId !== undefined || event.anonymousId !== undefined,
-      { message: 'set userId or anonymousId (at least one is required)', path: ['userId'] },
-    ),
+    z.refine((event) => event.userId !== undefined || event.anonymousId !== undefined, {
+      message: 'set userId or anonymousId (at least one is required)',
+      path: ['userId'],
+    }),
   );
 
 /** An event after validation (ids normalised to strings). */

@@ -32,8 +32,16 @@ export function sha256Hex(text: string): string {
     }
     let [a, b, c, d, e, f, g, h] = hash as unknown as number[];
     for (let t = 0; t < 64; t++) {
-      const t1 = (h! + (rotate(e!, 6) ^ rotate(e!, 11) ^ rotate(e!, 25)) + ((e! & f!) ^ (~e! & g!)) + ROUND[t]! + schedule[t]!) | 0;
-      const t2 = ((rotate(a!, 2) ^ rotate(a!, 13) ^ rotate(a!, 22)) + ((a! & b!) ^ (a! & c!) ^ (b! & c!))) | 0;
+      const t1 =
+        (h! +
+          (rotate(e!, 6) ^ rotate(e!, 11) ^ rotate(e!, 25)) +
+          ((e! & f!) ^ (~e! & g!)) +
+          ROUND[t]! +
+          schedule[t]!) |
+        0;
+      const t2 =
+        ((rotate(a!, 2) ^ rotate(a!, 13) ^ rotate(a!, 22)) + ((a! & b!) ^ (a! & c!) ^ (b! & c!))) |
+        0;
       h = g;
       g = f;
       f = e;

@@ -21,7 +21,10 @@ export function describeInvalid(field: string, value: unknown, kind: 'string' | 
     return;
   }
   if (value !== undefined && !isPlainObject(value)) {
-    throw new ValidationError(field, `pass a plain object such as { plan: 'pro' } (got ${describe(value)})`);
+    throw new ValidationError(
+      field,
+      `pass a plain object such as { plan: 'pro' } (got ${describe(value)})`,
+    );
   }
 }
 
@@ -35,7 +38,10 @@ function describe(value: unknown): string {
 export function toIsoTimestamp(value: Date | string): string {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new ValidationError('timestamp', 'pass a Date or an ISO-8601 string such as "2026-01-31T12:00:00Z"');
+    throw new ValidationError(
+      'timestamp',
+      'pass a Date or an ISO-8601 string such as "2026-01-31T12:00:00Z"',
+    );
   }
   return date.toISOString();
 }

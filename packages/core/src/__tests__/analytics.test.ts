@@ -4,11 +4,11 @@ import {
   ConfigurationError,
   createAnalytics,
   createMemoryStorage,
+  isUuidv7,
   type PipelineStep,
   type SightlineError,
   type StoragePort,
-  isUuidv7,
-  ValidationError,
+  type ValidationError,
 } from '../index';
 import { createRecordingTransport, silentLogger } from './helpers';
 
@@ -31,8 +31,12 @@ describe('createAnalytics', () => {
     expect(() => createAnalytics({ writeKey: '' })).toThrow(/writeKey/);
     expect(() => createAnalytics({ writeKey: 'k' })).toThrow(/host.*collector URL/);
     expect(() => createAnalytics({ writeKey: 'k', host: 'ftp://x' })).toThrow(/host/);
-    expect(() => createAnalytics({ writeKey: 'k', sandbox: true, flushAt: 0 })).toThrow(/flushAt.*1 to 2500/);
-    expect(() => createAnalytics({ writeKey: 'k', sandbox: true, maxInFlight: 1.5 })).toThrow(/maxInFlight/);
+    expect(() => createAnalytics({ writeKey: 'k', sandbox: true, flushAt: 0 })).toThrow(
+      /flushAt.*1 to 2500/,
+    );
+    expect(() => createAnalytics({ writeKey: 'k', sandbox: true, maxInFlight: 1.5 })).toThrow(
+      /maxInFlight/,
+    );
   });
 
   it('builds Segment-spec events with a UUIDv7 messageId, timestamp, ids and library context', async () => {
@@ -60,7 +64,13 @@ describe('createAnalytics', () => {
     analytics.alias('user_2');
     await analytics.flush();
     const events = recorder.events();
-    expect(events.map((event) => event.type)).toEqual(['identify', 'page', 'screen', 'group', 'alias']);
+    expect(events.map((event) => event.type)).toEqual([
+      'identify',
+      'page',
+      'screen',
+      'group',
+      'alias',
+    ]);
     expect(events[0]).toMatchObject({ userId: 'user_1', traits: { plan: 'pro' } });
     expect(events[1]).toMatchObject({ name: 'Pricing', category: 'marketing', userId: 'user_1' });
     expect(events[3]).toMatchObject({ groupId: 'org_1', traits: { seats: 5 } });
@@ -72,7 +82,10 @@ describe('createAnalytics', () => {
     const anHourAgo = new Date(Date.now() - 3_600_000);
     analytics.track('x', {}, { messageId: 'outbox-17', timestamp: anHourAgo });
     await analytics.flush();
-    expect(recorder.events()[0]).toMatchObject({ messageId: 'outbox-17', timestamp: anHourAgo.toISOString() });
+    expect(recorder.events()[0]).toMatchObject({
+      messageId: 'outbox-17',
+      timestamp: anHourAgo.toISOString(),
+    });
   });
 
   it('never throws on bad input: it reports a ValidationError naming the field and drops with reason invalid', async () => {
@@ -84,7 +97,12 @@ describe('createAnalytics', () => {
     expect(() => track('ok', [1, 2])).not.toThrow();
     await analytics.flush();
     expect(recorder.events()).toHaveLength(0);
-    expect(errors.map((error) => (error as ValidationError).field)).toEqual(['event', 'properties', 'timestamp', 'properties']);
+    expect(errors.map((error) => (error as ValidationError).field)).toEqual([
+      'event',
+      'properties',
+      'timestamp',
+      'properties',
+    ]);
     expect(errors[0]!.message).toMatch(/non-empty string/);
     expect(analytics.stats().dropped.invalid).toBe(4);
   });
@@ -104,8 +122,13 @@ describe('createAnalytics', () => {
     const seen: string[] = [];
     const destination: AnalyticsEvent[] = [];
     const plugin: PipelineStep = (event) => {
-      seen.push(`plugin saw email=${(event as { properties: { email?: string } }).properties.email} consent=${event.context.consent?.analytics}`);
-      return { ...event, properties: { ...('properties' in event ? event.properties : {}), plugin: true } } as AnalyticsEvent;
+      seen.push(
+        `plugin saw email=${(event as { properties: { email?: string } }).properties.email} consent=${event.context.consent?.analytics}`,
+      );
+      return {
+        ...event,
+        properties: { ...('properties' in event ? event.properties : {}), plugin: true },
+      } as AnalyticsEvent;
     };
     const { analytics, recorder } = setup({
       plugins: [plugin],
@@ -114,7 +137,9 @@ describe('createAnalytics', () => {
     analytics.track('x', { email: 'ada@example.com' });
     await analytics.flush();
     expect(seen).toEqual(['plugin saw email=[redacted] consent=granted']);
-    expect(recorder.events()[0]).toMatchObject({ properties: { email: '[redacted]', plugin: true } });
+    expect(recorder.events()[0]).toMatchObject({
+      properties: { email: '[redacted]', plugin: true },
+    });
     expect(destination[0]).toEqual(recorder.events()[0]);
   });
 
@@ -147,7 +172,10 @@ describe('createAnalytics', () => {
 
   it('waits for async plugins before flush resolves', async () => {
     const { analytics, recorder } = setup({
-      plugins: [async (event) => new Promise<AnalyticsEvent>((resolve) => setTimeout(() => resolve(event), 20))],
+      plugins: [
+        async (event) =>
+          new Promise<AnalyticsEvent>((resolve) => setTimeout(() => resolve(event), 20)),
+      ],
     });
     analytics.track('slow');
     await analytics.flush();
@@ -157,10 +185,20 @@ describe('createAnalytics', () => {
   it('reports drops to onDrop and to the debug logger', async () => {
     const onDrop = vi.fn();
     const debug = vi.fn();
-    const { analytics } = setup({ onDrop, logger: { ...silentLogger, debug }, plugins: [(_, context) => context.drop('nope', 'because')] });
+    const { analytics } = setup({
+      onDrop,
+      logger: { ...silentLogger, debug },
+      plugins: [(_, context) => context.drop('nope', 'because')],
+    });
     analytics.track('x');
     await analytics.flush();
-    expect(onDrop).toHaveBeenCalledWith(expect.objectContaining({ reason: 'nope', detail: 'because', messageIds: [expect.any(String)] }));
+    expect(onDrop).toHaveBeenCalledWith(
+      expect.objectContaining({
+        reason: 'nope',
+        detail: 'because',
+        messageIds: [expect.any(String)],
+      }),
+    );
     expect(debug).toHaveBeenCalledWith('dropped 1 event(s): nope', expect.anything());
   });
 
@@ -205,7 +243,10 @@ describe('createAnalytics', () => {
       release = resolve;
     });
     const storage: StoragePort = {
-      getItem: async (key) => (await gate, values.get(key) ?? null),
+      async getItem(key) {
+        await gate;
+        return values.get(key) ?? null;
+      },
       setItem: async (key, value) => void values.set(key, value),
       removeItem: async (key) => void values.delete(key),
     };
@@ -224,7 +265,14 @@ describe('createAnalytics', () => {
   it('survives a restart with persistQueue: undelivered events are restored with their messageIds', async () => {
     const storage = createMemoryStorage();
     const down = createRecordingTransport(() => ({ status: 503 }));
-    const first = createAnalytics({ writeKey: 'wk', storage, persistQueue: true, transport: down.transport, logger: silentLogger, retry: { maxAttempts: 100 } });
+    const first = createAnalytics({
+      writeKey: 'wk',
+      storage,
+      persistQueue: true,
+      transport: down.transport,
+      logger: silentLogger,
+      retry: { maxAttempts: 100 },
+    });
     first.track('a');
     first.track('b');
     await first.close({ timeoutMs: 10 });
@@ -232,7 +280,13 @@ describe('createAnalytics', () => {
     expect(new Set(ids).size).toBe(2);
 
     const up = createRecordingTransport();
-    const second = createAnalytics({ writeKey: 'wk', storage, persistQueue: true, transport: up.transport, logger: silentLogger });
+    const second = createAnalytics({
+      writeKey: 'wk',
+      storage,
+      persistQueue: true,
+      transport: up.transport,
+      logger: silentLogger,
+    });
     await second.flush();
     expect(up.events().map((event) => event.messageId)).toEqual([...new Set(ids)]);
     await second.close();
@@ -251,17 +305,27 @@ describe('createAnalytics', () => {
   it('logs events instead of sending them in sandbox mode, and skips destinations', async () => {
     const info = vi.fn();
     const send = vi.fn();
-    const analytics = createAnalytics({ writeKey: 'wk', sandbox: true, logger: { ...silentLogger, info }, destinations: [{ name: 'amp', send }] });
+    const analytics = createAnalytics({
+      writeKey: 'wk',
+      sandbox: true,
+      logger: { ...silentLogger, info },
+      destinations: [{ name: 'amp', send }],
+    });
     analytics.track('sandboxed', { a: 1 });
     await analytics.flush();
-    expect(info).toHaveBeenCalledWith('sandbox event', expect.objectContaining({ event: 'sandboxed', properties: { a: 1 } }));
+    expect(info).toHaveBeenCalledWith(
+      'sandbox event',
+      expect.objectContaining({ event: 'sandboxed', properties: { a: 1 } }),
+    );
     expect(send).not.toHaveBeenCalled();
     expect(analytics.stats().sent).toBe(1);
   });
 
   it('reports a failing destination through onError without affecting delivery', async () => {
     const { analytics, recorder, errors } = setup({
-      destinations: [{ name: 'broken', send: async () => Promise.reject(new Error('401 from vendor')) }],
+      destinations: [
+        { name: 'broken', send: async () => Promise.reject(new Error('401 from vendor')) },
+      ],
     });
     analytics.track('x');
     await analytics.flush();

@@ -34,7 +34,9 @@ describe('typed event catalogs in TypeScript', () => {
 
   it('infers the catalog from createAnalytics options', () => {
     const client = createAnalytics({ writeKey: 'k', sandbox: true, catalog });
-    expectTypeOf(client.track).parameter(0).toEqualTypeOf<'signup_completed' | 'generation_started' | 'logout' | 'page_scrolled'>();
+    expectTypeOf(client.track)
+      .parameter(0)
+      .toEqualTypeOf<'signup_completed' | 'generation_started' | 'logout' | 'page_scrolled'>();
     // @ts-expect-error unknown event name on an inferred client
     client.track('nope');
   });

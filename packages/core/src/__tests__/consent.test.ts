@@ -1,14 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { type AnalyticsEvent, createAnalytics, createConsentManager, createMemoryStorage } from '../index';
+import {
+  type AnalyticsEvent,
+  createAnalytics,
+  createConsentManager,
+  createMemoryStorage,
+} from '../index';
 import { createRecordingTransport, silentLogger } from './helpers';
 
 function setup(options: Partial<Parameters<typeof createAnalytics>[0]> = {}) {
   const recorder = createRecordingTransport();
-  const analytics = createAnalytics({ writeKey: 'wk', transport: recorder.transport, logger: silentLogger, ...options });
+  const analytics = createAnalytics({
+    writeKey: 'wk',
+    transport: recorder.transport,
+    logger: silentLogger,
+    ...options,
+  });
   return { analytics, recorder };
 }
 
-const names = (events: AnalyticsEvent[]) => events.map((event) => ('event' in event ? event.event : event.type));
+const names = (events: AnalyticsEvent[]) =>
+  events.map((event) => ('event' in event ? event.event : event.type));
 
 describe('consent', () => {
   it('knows analytics and marketing, each granted, denied or pending', () => {
@@ -18,7 +29,9 @@ describe('consent', () => {
     expect(consent.get('analytics')).toBe('granted');
     expect(consent.get('marketing')).toBe('denied');
     expect(consent.get('functional')).toBe('granted');
-    expect(() => consent.set({ analytics: 'yes' as never })).toThrow(/consent\.set\(\)\.analytics.*'granted', 'denied' or 'pending'/);
+    expect(() => consent.set({ analytics: 'yes' as never })).toThrow(
+      /consent\.set\(\)\.analytics.*'granted', 'denied' or 'pending'/,
+    );
   });
 
   it('holds events in memory while pending and releases them in order when granted', async () => {
@@ -31,7 +44,10 @@ describe('consent', () => {
     analytics.consent.set({ analytics: 'granted' });
     await analytics.flush();
     expect(names(recorder.events())).toEqual(['one', 'two']);
-    expect(recorder.events()[0]!.context.consent).toEqual({ analytics: 'granted', marketing: 'pending' });
+    expect(recorder.events()[0]!.context.consent).toEqual({
+      analytics: 'granted',
+      marketing: 'pending',
+    });
     expect(analytics.stats().pendingConsent).toBe(0);
   });
 
@@ -60,7 +76,11 @@ describe('consent', () => {
     const { analytics, recorder } = setup({
       consent: { initial: { analytics: 'granted', marketing: 'pending' } },
       destinations: [
-        { name: 'ads', category: 'marketing', send: (event) => void marketing.push((event as { event: string }).event) },
+        {
+          name: 'ads',
+          category: 'marketing',
+          send: (event) => void marketing.push((event as { event: string }).event),
+        },
         { name: 'product', send: (event) => void product.push((event as { event: string }).event) },
       ],
     });
@@ -82,7 +102,10 @@ describe('consent', () => {
     const storage = createMemoryStorage();
     const first = setup({ storage, consent: { require: true } }).analytics;
     first.consent.set({ analytics: 'denied', marketing: 'granted' });
-    expect(JSON.parse(storage.getItem('sightline.consent') as string)).toEqual({ analytics: 'denied', marketing: 'granted' });
+    expect(JSON.parse(storage.getItem('sightline.consent') as string)).toEqual({
+      analytics: 'denied',
+      marketing: 'granted',
+    });
     const { analytics, recorder } = setup({ storage, consent: { require: true } });
     expect(analytics.consent.getAll()).toEqual({ analytics: 'denied', marketing: 'granted' });
     analytics.track('after_restart');

@@ -21,6 +21,8 @@ describe('the zod schema and the TypeScript event model agree', () => {
 
   it('narrows by type like the model', () => {
     expectTypeOf<Extract<ValidatedEvent, { type: 'track' }>['event']>().toEqualTypeOf<string>();
-    expectTypeOf<Extract<ValidatedEvent, { type: 'alias' }>['previousId']>().toEqualTypeOf<string>();
+    expectTypeOf<
+      Extract<ValidatedEvent, { type: 'alias' }>['previousId']
+    >().toEqualTypeOf<string>();
   });
 });

@@ -3,7 +3,11 @@ import { createAnalytics } from '../index';
 import { batchSchema, createSchemaValidator, eventSchema, validateEvent } from '../schema';
 import { createRecordingTransport, silentLogger } from './helpers';
 
-const base = { messageId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', timestamp: '2026-11-23T10:00:00.000Z', anonymousId: 'anon-1' };
+const base = {
+  messageId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  timestamp: '2026-11-23T10:00:00.000Z',
+  anonymousId: 'anon-1',
+};
 
 describe('event schemas (shared with the collector)', () => {
   it.each([
@@ -31,7 +35,10 @@ describe('event schemas (shared with the collector)', () => {
     [{ ...base, type: 'group' }, 'groupId'],
     [{ ...base, type: 'alias' }, 'previousId'],
     [{ ...base, type: 'launch' }, 'type'],
-    [{ ...base, type: 'track', event: 'x', context: { consent: { analytics: 'maybe' } } }, 'context.consent.analytics'],
+    [
+      { ...base, type: 'track', event: 'x', context: { consent: { analytics: 'maybe' } } },
+      'context.consent.analytics',
+    ],
   ])('names the bad field of %j', (event, field) => {
     const result = validateEvent(event);
     expect(result.success).toBe(false);
@@ -40,7 +47,9 @@ describe('event schemas (shared with the collector)', () => {
 
   it('says how to fix a missing identity', () => {
     const result = validateEvent({ type: 'track', event: 'x' });
-    expect(result.success === false && result.issues[0]!.message).toMatch(/set userId or anonymousId/);
+    expect(result.success === false && result.issues[0]!.message).toMatch(
+      /set userId or anonymousId/,
+    );
   });
 
   it('caps a batch at 2,500 events', () => {
@@ -52,7 +61,11 @@ describe('event schemas (shared with the collector)', () => {
 
   it('validates every event the core client emits', async () => {
     const recorder = createRecordingTransport();
-    const analytics = createAnalytics({ writeKey: 'wk', transport: recorder.transport, logger: silentLogger });
+    const analytics = createAnalytics({
+      writeKey: 'wk',
+      transport: recorder.transport,
+      logger: silentLogger,
+    });
     analytics.identify('u1', { plan: 'pro' });
     analytics.track('a', { n: 1 });
     analytics.page('Home');
@@ -60,7 +73,8 @@ describe('event schemas (shared with the collector)', () => {
     analytics.group('g1');
     analytics.alias('u2');
     await analytics.flush();
-    for (const event of recorder.events()) expect(eventSchema.safeParse(event).error).toBeUndefined();
+    for (const event of recorder.events())
+      expect(eventSchema.safeParse(event).error).toBeUndefined();
   });
 
   it('drops invalid events in development through createSchemaValidator', async () => {
@@ -69,7 +83,11 @@ describe('event schemas (shared with the collector)', () => {
       writeKey: 'wk',
       transport: recorder.transport,
       logger: silentLogger,
-      plugins: [(event) => ({ ...event, context: { ...event.context, consent: { analytics: 'sure' } } }) as never, createSchemaValidator()],
+      plugins: [
+        (event) =>
+          ({ ...event, context: { ...event.context, consent: { analytics: 'sure' } } }) as never,
+        createSchemaValidator(),
+      ],
     });
     analytics.track('x');
     await analytics.flush();

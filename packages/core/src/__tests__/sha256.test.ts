@@ -21,7 +21,12 @@ describe('sha256Hex', () => {
       const text = 'x'.repeat(length);
       expect(sha256Hex(text)).toBe(reference(text));
     }
-    for (const text of ['ümlaut@example.com', '電話 +81 3-1234-5678', '😀 emoji', 'a'.repeat(100_000)]) {
+    for (const text of [
+      'ümlaut@example.com',
+      '電話 +81 3-1234-5678',
+      '😀 emoji',
+      'a'.repeat(100_000),
+    ]) {
       expect(sha256Hex(text)).toBe(reference(text));
     }
   });
