@@ -41,6 +41,7 @@ interface FlushWaiter {
 
 /** The queue, batcher and retry loop behind `createAnalytics`. */
 export interface Delivery {
+  /** Takes ownership of `item` (its `seq` is assigned here). */
   enqueue(item: Omit<QueuedEvent, 'seq'>): void;
   /** Resolves when everything enqueued before the call is delivered or definitively failed. */
   flush(): Promise<void>;
@@ -76,16 +77,35 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const waiters: FlushWaiter[] = [];
   let nextSeq = 0;
   let maxBatchEvents = Math.min(options.maxBatchEvents, LIMITS.maxBatchEvents);
-  let maxBatchBytes = Math.min(
-    options.maxBatchBytes,
-    LIMITS.maxRequestBytes - BATCH_ENVELOPE_RESERVE_BYTES,
+  // `maxBatchBytes` bounds the request body, so the envelope's reserve comes off the caller's value
+  // as well as off the 500 KB limit (a 64 KB beacon budget must not become 64 KB + envelope).
+  let maxBatchBytes = Math.max(
+    1,
+    Math.min(options.maxBatchBytes, LIMITS.maxRequestBytes) - BATCH_ENVELOPE_RESERVE_BYTES,
   );
   let intervalTimer: unknown;
   let resumeTimer: unknown;
   const retryTimers = new Set<unknown>();
   let intervalDue = false;
+  /**
+   * Events up to this seq go out without waiting for `flushAt` or the interval: a `flush()` asked
+   * for them, or they were already sent once and put back after a 413. Later events batch as usual.
+   */
+  let dueThrough = -1;
   let pausedUntil = 0;
   let stopped = false;
+
+  /** Calls a hook; a throwing hook must not leave a batch stuck in flight (and flush() hanging). */
+  function notify<Args extends unknown[]>(
+    hook: ((...args: Args) => void) | undefined,
+    ...args: Args
+  ) {
+    try {
+      hook?.apply(options, args);
+    } catch {
+      // The hooks belong to createAnalytics, which reports its own failures.
+    }
+  }
 
   function lowestUnsettled(): number {
     let lowest = queue.peek()?.seq ?? Number.POSITIVE_INFINITY;
@@ -122,19 +142,18 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       items.push(queue.shift()!);
       bytes += head.bytes + 1;
     }
-    if (expired.length > 0) options.onDrop(expired, 'max_age');
+    if (expired.length > 0) notify(options.onDrop, expired, 'max_age');
     return items.length > 0 ? { items, bytes, attempts: 0 } : undefined;
   }
 
   function pump(): void {
     if (stopped) return;
     const now = scheduler.now();
-    const draining = intervalDue || waiters.length > 0;
     while (
       inFlight.size < options.maxInFlight &&
       queue.length > 0 &&
       now >= pausedUntil &&
-      (draining || queue.length >= options.flushAt)
+      (intervalDue || queue.length >= options.flushAt || queue.peek()!.seq <= dueThrough)
     ) {
       const batch = takeBatch(now);
       if (batch) send(batch);
@@ -162,7 +181,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   function finish(batch: Batch): void {
     inFlight.delete(batch);
-    options.onChange?.();
+    notify(options.onChange);
     pump();
   }
 
@@ -172,7 +191,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     const sentAt = new Date(scheduler.now()).toISOString();
     let request: Promise<TransportResponse>;
     try {
-      request = options.transport.send({ events: batch.items.map((item) => item.json), sentAt });
+      request = Promise.resolve(
+        options.transport.send({ events: batch.items.map((item) => item.json), sentAt }),
+      );
     } catch (error) {
       request = Promise.reject(error);
     }
@@ -186,35 +207,57 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     if (stopped) return;
     const verdict = classifyStatus(response?.status);
     if (verdict === 'delivered') {
-      options.onDelivered(batch.items);
-      return finish(batch);
+      notify(options.onDelivered, batch.items);
+      finish(batch);
+    } else if (verdict === 'split') {
+      split(batch, response);
+    } else if (verdict === 'reject') {
+      notify(options.onDeadLetter, batch.items, `http_${response!.status}`, response!.body);
+      finish(batch);
+    } else {
+      scheduleRetry(batch, response, error);
     }
-    if (verdict === 'split') return split(batch, response);
-    if (verdict === 'reject') {
-      options.onDeadLetter(batch.items, `http_${response!.status}`, response!.body);
-      return finish(batch);
-    }
-    scheduleRetry(batch, response, error);
   }
 
   function split(batch: Batch, response: TransportResponse | undefined): void {
     if (batch.items.length === 1) {
-      options.onDeadLetter(batch.items, 'payload_too_large', response?.body);
-      return finish(batch);
+      notify(options.onDeadLetter, batch.items, 'payload_too_large', response?.body);
+      finish(batch);
+      return;
     }
-    // The collector's real limit is lower than ours: remember it for every later batch too.
-    maxBatchEvents = Math.max(1, Math.ceil(batch.items.length / 2));
-    maxBatchBytes = Math.max(1, Math.floor(batch.bytes / 2));
+    // The collector's real limit is lower than ours: remember it for every later batch too. Never
+    // raise it again: a bigger batch sent earlier may be refused after a smaller one was.
+    maxBatchEvents = Math.min(maxBatchEvents, Math.max(1, Math.ceil(batch.items.length / 2)));
+    maxBatchBytes = Math.min(maxBatchBytes, Math.max(1, Math.floor(batch.bytes / 2)));
     inFlight.delete(batch);
-    queue.unshiftAll(batch.items);
+    putBack(batch.items);
+    dueThrough = Math.max(dueThrough, batch.items[batch.items.length - 1]!.seq);
     pump();
   }
 
-  function scheduleRetry(batch: Batch, response: TransportResponse | undefined, error: unknown) {
+  /**
+   * Returns events to the queue in seq order. With several requests in flight, the halves of an
+   * earlier split may already be queued; they stay in front, or the queue would no longer be
+   * sorted and `flush()` (which reads the lowest seq at the head) could resolve too early.
+   */
+  function putBack(items: readonly QueuedEvent[]): void {
+    const first = items[0]!.seq;
+    const earlier: QueuedEvent[] = [];
+    while ((queue.peek()?.seq ?? Number.POSITIVE_INFINITY) < first) earlier.push(queue.shift()!);
+    queue.unshiftAll(items);
+    queue.unshiftAll(earlier);
+  }
+
+  function scheduleRetry(
+    batch: Batch,
+    response: TransportResponse | undefined,
+    error: unknown,
+  ): void {
     if (batch.attempts >= retry.maxAttempts) {
       const detail = response ? `last status ${response.status}` : String(error);
-      options.onDrop(batch.items, 'retries_exhausted', detail);
-      return finish(batch);
+      notify(options.onDrop, batch.items, 'retries_exhausted', detail);
+      finish(batch);
+      return;
     }
     const now = scheduler.now();
     const retryAfter = parseRetryAfter(response?.retryAfter, now);
@@ -223,47 +266,69 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         ? backoffDelay(batch.attempts, retry, random)
         : Math.min(retryAfter, retry.maxRetryAfterMs);
     if (retryAfter !== undefined) pausedUntil = Math.max(pausedUntil, now + delay);
-    options.onRetry(batch.items, batch.attempts, delay);
+    // A Retry-After pause (from this batch or another) holds every request, retries included.
+    const wait = Math.max(delay, pausedUntil - now);
+    notify(options.onRetry, batch.items, batch.attempts, wait);
+    armRetry(batch, wait);
+  }
+
+  /** Resends `batch` after `delayMs`, keeping its in-flight slot meanwhile. */
+  function armRetry(batch: Batch, delayMs: number): void {
     const timer = scheduler.setTimeout(() => {
       retryTimers.delete(timer);
       const current = scheduler.now();
-      const fresh = batch.items.filter((item) => current - item.createdAt <= options.maxEventAgeMs);
-      if (fresh.length < batch.items.length) {
-        const expired = batch.items.filter((item) => !fresh.includes(item));
-        options.onDrop(expired, 'max_age');
-        batch.items = fresh;
-        batch.bytes = batchBytes(fresh);
+      // Another batch was told to wait (Retry-After) while this one was waiting: wait with it.
+      if (current < pausedUntil) {
+        armRetry(batch, pausedUntil - current);
+        return;
       }
-      if (batch.items.length === 0) return finish(batch);
+      const expired = batch.items.filter(
+        (item) => current - item.createdAt > options.maxEventAgeMs,
+      );
+      if (expired.length > 0) {
+        const gone = new Set(expired);
+        batch.items = batch.items.filter((item) => !gone.has(item));
+        batch.bytes = batchBytes(batch.items);
+        notify(options.onDrop, expired, 'max_age');
+      }
+      if (batch.items.length === 0) {
+        finish(batch);
+        return;
+      }
       inFlight.delete(batch);
       send(batch);
-    }, delay);
+    }, delayMs);
     retryTimers.add(timer);
   }
 
   return {
     enqueue(item) {
       if (stopped) {
-        options.onDrop([{ ...item, seq: -1 }], 'closed');
+        notify(options.onDrop, [{ ...item, seq: -1 }], 'closed');
         return;
       }
-      const queued = { ...item, seq: nextSeq++ } as QueuedEvent;
+      // Assigned, not spread: this runs once per event and object spread is slow on Node 20.
+      const queued = item as QueuedEvent;
+      queued.seq = nextSeq++;
       const evicted = queue.push(queued);
-      if (evicted.length > 0) options.onDrop(evicted, 'queue_overflow');
-      if (queue.length >= options.flushAt || intervalTimer === undefined) pump();
+      if (evicted.length > 0) notify(options.onDrop, evicted, 'queue_overflow');
+      const canSend = inFlight.size < options.maxInFlight && queue.length >= options.flushAt;
+      if (canSend || intervalTimer === undefined) pump();
     },
     flush() {
       const watermark = nextSeq - 1;
       if (stopped || lowestUnsettled() > watermark) return Promise.resolve();
+      dueThrough = Math.max(dueThrough, watermark);
       return new Promise<void>((resolve) => {
         waiters.push({ watermark, resolve });
         pump();
       });
     },
     pending() {
+      // In enqueue order, so a persisted queue is restored in the order it was tracked.
       const items = queue.toArray();
       for (const batch of inFlight) items.push(...batch.items);
-      return items;
+      return items.sort((a, b) => a.seq - b.seq);
     },
     counts() {
       let flying = 0;

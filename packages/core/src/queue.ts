@@ -42,11 +42,12 @@ export class EventQueue {
     this.#items[(this.#head + this.#length) & (this.#items.length - 1)] = item;
     this.#length++;
     this.#bytes += item.bytes;
-    let evicted: QueuedEvent[] | undefined;
+    if (this.#length <= this.maxEvents && this.#bytes <= this.maxBytes) return EMPTY;
+    const evicted: QueuedEvent[] = [];
     while (this.#length > 1 && (this.#length > this.maxEvents || this.#bytes > this.maxBytes)) {
-      (evicted ??= []).push(this.shift()!);
+      evicted.push(this.shift()!);
     }
-    return evicted ?? EMPTY;
+    return evicted;
   }
 
   peek(): QueuedEvent | undefined {

@@ -61,8 +61,11 @@ export interface FetchTransportOptions {
 }
 
 function base64(text: string): string {
-  // btoa exists in browsers, workers, Deno, Bun and Node >= 16; keys are ASCII.
-  return btoa(text);
+  // btoa exists in browsers, workers, Deno, Bun and Node >= 16. It throws on characters above
+  // U+00FF, so the key goes through UTF-8 first (a no-op for the usual ASCII keys).
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 /**
@@ -99,6 +102,10 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           signal: controller.signal,
         });
         const ok = response.status >= 200 && response.status < 300;
+        // An unread body pins the connection (undici keeps the socket until the body is
+        // garbage-collected), so a success body is cancelled, without waiting: some stream
+        // implementations never settle `cancel()`. An error body is read for the reason.
+        if (ok) response.body?.cancel().catch(() => undefined);
         const body = ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000);
         return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
       } finally {
