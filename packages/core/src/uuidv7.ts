@@ -2,20 +2,20 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
 const POOL_SIZE = 4096;
 
 /** Random bytes drawn in blocks: one `getRandomValues` call per 400 ids instead of one per id. */
-let pool = new Uint8Array(0);
+const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 let lastMillis = -1;
 let counter = 0;
 
-function randomBytes(count: number): Uint8Array {
-  if (poolOffset + count > pool.length) {
-    pool = new Uint8Array(POOL_SIZE);
+/** Offset in `pool` of `count` fresh random bytes (read by index: no per-call view allocation). */
+function takeRandom(count: number): number {
+  if (poolOffset + count > POOL_SIZE) {
     globalThis.crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  const bytes = pool.subarray(poolOffset, poolOffset + count);
+  const offset = poolOffset;
   poolOffset += count;
-  return bytes;
+  return offset;
 }
 
 /**
@@ -30,8 +30,8 @@ export function uuidv7(now: number = Date.now()): string {
   let millis = now;
   if (millis > lastMillis) {
     lastMillis = millis;
-    const seed = randomBytes(2);
-    counter = ((seed[0]! & 0x07) << 8) | seed[1]!; // start low so the counter rarely overflows
+    const seed = takeRandom(2);
+    counter = ((pool[seed]! & 0x07) << 8) | pool[seed + 1]!; // start low so it rarely overflows
   } else {
     millis = lastMillis;
     counter++;
@@ -41,7 +41,7 @@ export function uuidv7(now: number = Date.now()): string {
       counter = 0;
     }
   }
-  const random = randomBytes(8);
+  const r = takeRandom(8);
   const high = Math.floor(millis / 0x1000000);
   const low = millis % 0x1000000;
   return (
@@ -56,15 +56,15 @@ export function uuidv7(now: number = Date.now()): string {
     HEX[0x70 | (counter >>> 8)]! +
     HEX[counter & 0xff]! +
     '-' +
-    HEX[0x80 | (random[0]! & 0x3f)]! +
-    HEX[random[1]!]! +
+    HEX[0x80 | (pool[r + 0]! & 0x3f)]! +
+    HEX[pool[r + 1]!]! +
     '-' +
-    HEX[random[2]!]! +
-    HEX[random[3]!]! +
-    HEX[random[4]!]! +
-    HEX[random[5]!]! +
-    HEX[random[6]!]! +
-    HEX[random[7]!]!
+    HEX[pool[r + 2]!]! +
+    HEX[pool[r + 3]!]! +
+    HEX[pool[r + 4]!]! +
+    HEX[pool[r + 5]!]! +
+    HEX[pool[r + 6]!]! +
+    HEX[pool[r + 7]!]!
   );
 }
 
