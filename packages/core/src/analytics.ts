@@ -85,6 +85,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
           host: options.host!,
           writeKey: options.writeKey,
           writeKeyIn: options.writeKeyIn,
+          timeoutMs: settings.requestTimeoutMs,
         }));
   const persistQueue = options.persistQueue === true;
   const queueKey = STORAGE_KEYS.queue(options.writeKey);
@@ -92,6 +93,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   let identity: Identity = { anonymousId: undefined, userId: undefined };
   let hydrated = false;
   let closed = false;
+  let closing: Promise<void> | undefined;
   let callTime: number | undefined;
   const beforeReady = new HeldItems<() => void>(settings.maxPendingEvents);
 
@@ -103,17 +105,21 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     try {
       hook?.(...args);
     } catch (error) {
-      logger.error('a Sightline hook threw', error);
+      if (hook === logger.error) return; // the logger itself is down: nowhere left to say so
+      safely(logger.error, 'a Sightline hook or logger threw', error);
     }
   }
   function reportError(error: unknown) {
     const wrapped = toSightlineError(error);
-    logger.debug(wrapped.message, wrapped);
+    safely(logger.debug, wrapped.message, wrapped);
     safely(options.onError, wrapped);
   }
   function reportDrop(reason: string, messageIds: string[], detail?: string) {
     counters.drop(reason, messageIds.length);
-    logger.debug(`dropped ${messageIds.length} event(s): ${reason}`, { detail, messageIds });
+    safely(logger.debug, `dropped ${messageIds.length} event(s): ${reason}`, {
+      detail,
+      messageIds,
+    });
     if (options.onDrop) safely(options.onDrop, { reason, detail, messageIds });
   }
   const idsOf = (items: readonly QueuedEvent[]) => items.map((item) => item.messageId);
@@ -144,6 +150,8 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const delivery = createDelivery({
     transport,
     scheduler,
+    // `library` is the same for every event: it travels once per request, not once per event.
+    batchContext: { library },
     ...settings,
     onDrop(items, reason, detail) {
       reportDrop(reason, idsOf(items), detail);
@@ -227,9 +235,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const enrich: PipelineStep = function enrich(event) {
     const platform = options.context?.();
     const mutable = event as Mutable<AnalyticsEvent>;
-    const context = event.context;
-    if (platform) mutable.context = Object.assign({}, platform, context, { library });
-    else context.library = library;
+    if (platform) mutable.context = Object.assign({}, platform, event.context);
     if (mutable.userId === undefined && identity.userId !== undefined)
       mutable.userId = identity.userId;
     if (mutable.anonymousId === undefined && identity.anonymousId !== undefined) {
@@ -496,6 +502,34 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     }
   }
 
+  /** Flushes up to `timeoutMs`, then stops; calls made meanwhile are refused (reason `closed`). */
+  async function shutDown(timeoutMs: number): Promise<void> {
+    const flushed = flush();
+    closed = true;
+    let timer: unknown;
+    const timeout = new Promise<void>((resolve) => {
+      timer = scheduler.setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([flushed, timeout]);
+    scheduler.clearTimeout(timer);
+    persistNow();
+    const left = delivery.stop();
+    if (left.length > 0 && !persistQueue) {
+      reportDrop('close_timeout', idsOf(left));
+      reportError(
+        new DeliveryError('close_timeout', left.length, `still undelivered after ${timeoutMs} ms`),
+      );
+    }
+    const unconsented = held.takeAll();
+    if (unconsented.length > 0)
+      reportDrop(
+        'consent',
+        unconsented.map((event) => event.messageId),
+        'closed while consent was pending',
+      );
+    await destinations.close().catch(reportError);
+  }
+
   return {
     track: track as TrackFunction<Catalog>,
     identify,
@@ -505,35 +539,9 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     alias,
     reset,
     flush,
-    async close({ timeoutMs = 10_000 } = {}) {
-      if (closed) return;
-      let timer: unknown;
-      const timeout = new Promise<void>((resolve) => {
-        timer = scheduler.setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([flush(), timeout]);
-      scheduler.clearTimeout(timer);
-      closed = true;
-      persistNow();
-      const left = delivery.stop();
-      if (left.length > 0 && !persistQueue) {
-        reportDrop('close_timeout', idsOf(left));
-        reportError(
-          new DeliveryError(
-            'close_timeout',
-            left.length,
-            `still undelivered after ${timeoutMs} ms`,
-          ),
-        );
-      }
-      const unconsented = held.takeAll();
-      if (unconsented.length > 0)
-        reportDrop(
-          'consent',
-          unconsented.map((event) => event.messageId),
-          'closed while consent was pending',
-        );
-      await destinations.close().catch(reportError);
+    close({ timeoutMs = 10_000 } = {}) {
+      closing ??= shutDown(timeoutMs);
+      return closing;
     },
     ready: () => readyPromise,
     stats: () =>

@@ -1,3 +1,4 @@
+import type { EventContext } from './event';
 import { BATCH_ENVELOPE_RESERVE_BYTES, LIMITS } from './limits';
 import { EventQueue, type QueuedEvent } from './queue';
 import { backoffDelay, classifyStatus, parseRetryAfter, type RetryOptions } from './retry';
@@ -18,6 +19,8 @@ export interface DeliveryOptions {
   maxEventAgeMs: number;
   retry: Required<RetryOptions>;
   random?: () => number;
+  /** Context sent once per request and merged into each event by the collector. */
+  batchContext?: EventContext;
   /** Events that left the client for good without being delivered. */
   onDrop(events: readonly QueuedEvent[], reason: string, detail?: string): void;
   /** Events the collector rejected for good (a 4xx other than 408/413/429). */
@@ -192,7 +195,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     let request: Promise<TransportResponse>;
     try {
       request = Promise.resolve(
-        options.transport.send({ events: batch.items.map((item) => item.json), sentAt }),
+        options.transport.send({
+          events: batch.items.map((item) => item.json),
+          sentAt,
+          context: options.batchContext,
+        }),
       );
     } catch (error) {
       request = Promise.reject(error);

@@ -75,6 +75,7 @@ export {
   serializeBatch,
   type Transport,
   type TransportResponse,
+  withBatchContext,
 } from './transport';
 export { isUuidv7, uuidv7, uuidv7Timestamp } from './uuidv7';
 export { VERSION } from './version';

@@ -38,6 +38,8 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
   host?: string;
   /** Where the write key travels with the default fetch transport. Default `header`. */
   writeKeyIn?: 'header' | 'body';
+  /** The default fetch transport aborts and retries a request after this long. Default 10,000 ms. */
+  requestTimeoutMs?: number;
   /** Replaces the default fetch transport (platforms pass beacon or node transports). */
   transport?: Transport;
   /** Where identity, consent and (with `persistQueue`) the queue are kept. Default in memory. */
@@ -113,10 +115,28 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       'pass the collector URL (e.g. "http://127.0.0.1:8787"), a custom `transport`, or `sandbox: true`',
     );
   }
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  positiveInteger('retry.maxAttempts', retry.maxAttempts, 1);
+  const given = options.retry ?? {};
+  const retry: Required<RetryOptions> = {
+    baseDelayMs: positiveInteger('retry.baseDelayMs', given.baseDelayMs, DEFAULT_RETRY.baseDelayMs),
+    maxDelayMs: positiveInteger('retry.maxDelayMs', given.maxDelayMs, DEFAULT_RETRY.maxDelayMs),
+    maxAttempts: positiveInteger('retry.maxAttempts', given.maxAttempts, DEFAULT_RETRY.maxAttempts),
+    maxRetryAfterMs: positiveInteger(
+      'retry.maxRetryAfterMs',
+      given.maxRetryAfterMs,
+      DEFAULT_RETRY.maxRetryAfterMs,
+    ),
+  };
+  const maxQueueEvents = positiveInteger('maxQueueEvents', options.maxQueueEvents, 10_000);
+  const flushAt = positiveInteger('flushAt', options.flushAt, 20, LIMITS.maxBatchEvents);
+  if (flushAt > maxQueueEvents) {
+    throw new ConfigurationError(
+      'flushAt',
+      `keep it at most maxQueueEvents (${maxQueueEvents}), or the queue drops events before a batch fills`,
+    );
+  }
   return {
-    flushAt: positiveInteger('flushAt', options.flushAt, 20, LIMITS.maxBatchEvents),
+    flushAt,
+    requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10_000),
     flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs, 10_000),
     maxBatchEvents: positiveInteger(
       'maxBatchEvents',
@@ -130,7 +150,7 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       LIMITS.maxRequestBytes,
       LIMITS.maxRequestBytes,
     ),
-    maxQueueEvents: positiveInteger('maxQueueEvents', options.maxQueueEvents, 10_000),
+    maxQueueEvents,
     maxQueueBytes: positiveInteger('maxQueueBytes', options.maxQueueBytes, 5 * 1024 * 1024),
     maxInFlight: positiveInteger('maxInFlight', options.maxInFlight, 1),
     maxEventAgeMs: positiveInteger('maxEventAgeMs', options.maxEventAgeMs, 7 * 24 * 3600 * 1000),

@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors';
+import type { AnalyticsEvent, EventContext } from './event';
 import type { Logger } from './logger';
 
 /** A batch ready to leave: events already serialized once, at enqueue time. */
@@ -7,6 +8,11 @@ export interface OutgoingBatch {
   events: readonly string[];
   /** ISO time the batch is sent; the collector corrects clock skew with it. */
   sentAt: string;
+  /**
+   * Context shared by every event of the batch (Segment batch semantics: the collector merges it
+   * under each event's own context). Core sends `library` here once per request, not per event.
+   */
+  context?: EventContext;
   /** Ask the platform to let the request outlive the page (fetch keepalive / sendBeacon). */
   keepalive?: boolean;
 }
@@ -40,7 +46,8 @@ export interface Transport {
  */
 export function serializeBatch(batch: OutgoingBatch, writeKey?: string): string {
   const key = writeKey === undefined ? '' : `,"writeKey":${JSON.stringify(writeKey)}`;
-  return `{"batch":[${batch.events.join(',')}],"sentAt":"${batch.sentAt}"${key}}`;
+  const context = batch.context === undefined ? '' : `,"context":${JSON.stringify(batch.context)}`;
+  return `{"batch":[${batch.events.join(',')}],"sentAt":"${batch.sentAt}"${context}${key}}`;
 }
 
 /** Options of {@link createFetchTransport}. */
@@ -125,8 +132,21 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
 export function createSandboxTransport(logger: Logger): Transport {
   return {
     async send(batch) {
-      for (const event of batch.events) logger.info('sandbox event', JSON.parse(event));
+      for (const json of batch.events) logger.info('sandbox event', withBatchContext(json, batch));
       return { status: 200 };
     },
   };
+}
+
+/**
+ * One event of a batch as the collector stores it: its JSON parsed, with the batch's shared
+ * `context` merged under the event's own.
+ *
+ * @example
+ * withBatchContext('{"type":"track","context":{}}', { events: [], sentAt, context: { library } });
+ */
+export function withBatchContext(json: string, batch: OutgoingBatch): AnalyticsEvent {
+  const event = JSON.parse(json) as AnalyticsEvent;
+  if (batch.context) event.context = { ...batch.context, ...event.context };
+  return event;
 }

@@ -140,7 +140,12 @@ describe('createAnalytics', () => {
     expect(recorder.events()[0]).toMatchObject({
       properties: { email: '[redacted]', plugin: true },
     });
-    expect(destination[0]).toEqual(recorder.events()[0]);
+    // Destinations get the same final event; the collector adds the batch-level library.
+    const library = { name: '@sightline/core', version: '0.0.0-test' };
+    expect(recorder.events()[0]).toEqual({
+      ...destination[0]!,
+      context: { ...destination[0]!.context, library },
+    });
   });
 
   it('gives every drop a reason: a plugin returning null, context.drop, or a throwing plugin', async () => {
@@ -291,6 +296,39 @@ describe('createAnalytics', () => {
     expect(up.events().map((event) => event.messageId)).toEqual([...new Set(ids)]);
     await second.close();
     expect(storage.getItem('sightline.queue.wk')).toBeNull();
+  });
+
+  it('closes once even when close() is called twice, and refuses calls made while closing', async () => {
+    const recorder = createRecordingTransport(() => ({ status: 503 }));
+    const errors: SightlineError[] = [];
+    const analytics = createAnalytics({
+      writeKey: 'k',
+      transport: recorder.transport,
+      logger: silentLogger,
+      onError: (error) => errors.push(error),
+      retry: { maxAttempts: 100 },
+    });
+    analytics.track('a');
+    const first = analytics.close({ timeoutMs: 20 });
+    const second = analytics.close({ timeoutMs: 20 });
+    analytics.track('during_close');
+    await Promise.all([first, second]);
+    expect(first).toBe(second);
+    expect(analytics.stats().dropped).toEqual({ close_timeout: 1, closed: 1 });
+    expect(errors.filter((error) => error.message.includes('close_timeout'))).toHaveLength(1);
+  });
+
+  it('survives a logger that throws', async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const { analytics } = setup({
+      logger: { debug: throwing, info: throwing, warn: throwing, error: throwing },
+      plugins: [(_, context) => context.drop('x')],
+    });
+    expect(() => analytics.track('x')).not.toThrow();
+    await analytics.flush();
+    expect(analytics.stats().dropped.x).toBe(1);
   });
 
   it('drops calls after close with reason closed', async () => {

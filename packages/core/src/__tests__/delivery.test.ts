@@ -36,7 +36,12 @@ interface SentEvent {
 
 interface ReceivedRequest {
   raw: string;
-  body: { batch: SentEvent[]; sentAt: string; writeKey?: string };
+  body: {
+    batch: SentEvent[];
+    sentAt: string;
+    context?: Record<string, unknown>;
+    writeKey?: string;
+  };
   headers: Headers;
   /** `Date.now()` when the request reached the collector (fake time under fake timers). */
   at: number;
@@ -135,7 +140,7 @@ const status =
     new HttpResponse(body, { status: code });
 
 describe('batching', () => {
-  it('sends {"batch":[…],"sentAt":"…"} with Basic auth of base64(writeKey + ":")', async () => {
+  it('sends {"batch":[…],"sentAt":"…","context":{"library":…}} with Basic auth of base64(writeKey + ":")', async () => {
     const requests = collector();
     const analytics = client();
     trackMany(analytics, 3);
@@ -143,9 +148,14 @@ describe('batching', () => {
 
     expect(requests).toHaveLength(1);
     const [request] = requests as [ReceivedRequest];
-    expect(Object.keys(request.body)).toEqual(['batch', 'sentAt']);
+    expect(Object.keys(request.body)).toEqual(['batch', 'sentAt', 'context']);
     expect(request.raw.startsWith('{"batch":[{')).toBe(true);
-    expect(request.raw).toMatch(/\],"sentAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"\}$/);
+    expect(request.raw).toMatch(/\],"sentAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","context":/);
+    // The library travels once per request, not once per event.
+    expect(request.body.context).toEqual({
+      library: { name: '@sightline/core', version: '0.0.0-test' },
+    });
+    expect(request.raw.match(/"library"/g)).toHaveLength(1);
     expect(new Date(request.body.sentAt).toISOString()).toBe(request.body.sentAt);
     expect(indexes(request)).toEqual([0, 1, 2]);
     expect(request.body.batch.map((event) => event.event)).toEqual(Array(3).fill('item_viewed'));
@@ -165,7 +175,7 @@ describe('batching', () => {
 
     expect(requests).toHaveLength(1);
     const [request] = requests as [ReceivedRequest];
-    expect(Object.keys(request.body)).toEqual(['batch', 'sentAt', 'writeKey']);
+    expect(Object.keys(request.body)).toEqual(['batch', 'sentAt', 'context', 'writeKey']);
     expect(request.body.writeKey).toBe(WRITE_KEY);
     expect(request.headers.get('authorization')).toBeNull();
     expect(request.headers.get('content-type')).toBe('text/plain');
@@ -635,23 +645,29 @@ describe('rejections and drops', () => {
   it('on queue overflow drops the oldest (counted in dropped.queue_overflow) and delivers the newest', async () => {
     const drops: DropReport[] = [];
     const requests = collector();
-    const analytics = client({ maxQueueEvents: 5, onDrop: (report) => drops.push(report) });
-    trackMany(analytics, 8);
+    const analytics = client({
+      flushAt: 5,
+      maxQueueEvents: 5,
+      onDrop: (report) => drops.push(report),
+    });
+    // Events 0–4 fill a batch that goes in flight; 5–12 queue behind it, so 5–7 are evicted.
+    trackMany(analytics, 13);
     expect(analytics.stats()).toMatchObject({
-      enqueued: 8,
+      enqueued: 13,
       queued: 5,
+      inFlight: 5,
       dropped: { queue_overflow: 3 },
     });
     await analytics.flush();
 
-    expect(requests.flatMap(indexes)).toEqual([3, 4, 5, 6, 7]);
+    expect(requests.flatMap(indexes)).toEqual([0, 1, 2, 3, 4, 8, 9, 10, 11, 12]);
     expect(drops.map((drop) => drop.reason)).toEqual([
       'queue_overflow',
       'queue_overflow',
       'queue_overflow',
     ]);
     expect(drops.flatMap((drop) => drop.messageIds)).toHaveLength(3);
-    expect(analytics.stats()).toMatchObject({ sent: 5, dropped: { queue_overflow: 3 } });
+    expect(analytics.stats()).toMatchObject({ sent: 10, dropped: { queue_overflow: 3 } });
   });
 
   it('bounds the queue by bytes too (maxQueueBytes), dropping the oldest', async () => {

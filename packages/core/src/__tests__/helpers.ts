@@ -1,6 +1,14 @@
-import type { AnalyticsEvent, Transport, TransportResponse } from '../index';
+import {
+  type AnalyticsEvent,
+  type Transport,
+  type TransportResponse,
+  withBatchContext,
+} from '../index';
 
-/** A transport that records every batch it is handed and answers with `respond`. */
+/**
+ * A transport that records every batch it is handed, as the collector would store its events
+ * (batch context merged), and answers with `respond`.
+ */
 export function createRecordingTransport(
   respond: (events: AnalyticsEvent[]) => TransportResponse | Promise<TransportResponse> = () => ({
     status: 200,
@@ -9,7 +17,7 @@ export function createRecordingTransport(
   const batches: AnalyticsEvent[][] = [];
   const transport: Transport = {
     async send(batch) {
-      const events = batch.events.map((json) => JSON.parse(json) as AnalyticsEvent);
+      const events = batch.events.map((json) => withBatchContext(json, batch));
       batches.push(events);
       return respond(events);
     },
