@@ -105,7 +105,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     try {
       hook?.(...args);
     } catch (error) {
-      if (hook === logger.error) return; // the logger itself is down: nowhere left to say so
+      if ((hook as unknown) === logger.error) return; // the logger itself is down: nowhere left to say so
       safely(logger.error, 'a Sightline hook or logger threw', error);
     }
   }
