@@ -7,6 +7,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   define: { __SIGHTLINE_VERSION__: JSON.stringify('0.0.0-test') },
   test: {
+    // CI also writes a JSON report, from which .ci/run prints the "N passed, N failed" line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
+      : ['default'],
     projects: [
       {
         extends: true,
