@@ -23,9 +23,16 @@ const entries: Array<[string, string]> = [
     '@sightline/core/schema: validateEvent (zod/mini)',
     `export { validateEvent } from '@sightline/core/schema';`,
   ],
-  ['same event schema in classic zod', `export { eventSchema } from ${JSON.stringify(fixture)};`],
   [
-    'classic zod: one z.object',
+    'same event schema in classic zod (`import * as z`)',
+    `export { eventSchema } from ${JSON.stringify(fixture)};`,
+  ],
+  [
+    'classic zod, `import * as z`: one z.object',
+    `import * as z from 'zod'; export const s = z.object({ a: z.string() });`,
+  ],
+  [
+    'classic zod, `import { z }`: one z.object (namespace object keeps every locale)',
     `import { z } from 'zod'; export const s = z.object({ a: z.string() });`,
   ],
   [
