@@ -73,6 +73,9 @@ function describeIssues(
 /**
  * The runtime half of a catalog: validates `track` properties against their schema (replacing
  * them with the parsed output) and optionally drops unknown event names.
+ *
+ * @example
+ * createAnalytics({ writeKey, host, plugins: [createCatalogValidator(defineEventCatalog(events))] });
  */
 export function createCatalogValidator(catalog: EventCatalog): PipelineStep {
   const { events, options } = catalog;

@@ -25,7 +25,13 @@ export interface DestinationRouter {
   held(): number;
 }
 
-/** Fans events out to destinations, each behind its own consent category. */
+/**
+ * Fans events out to destinations, each behind its own consent category.
+ *
+ * @example
+ * const router = createDestinationRouter([amplitude], consent, 1000, { failed: report, dropped: count });
+ * router.deliver(event);
+ */
 export function createDestinationRouter(
   destinations: readonly Destination[],
   consent: ConsentManager,

@@ -66,7 +66,12 @@ export class DeliveryError extends SightlineError {
   }
 }
 
-/** Wraps any thrown value so hooks always receive a `SightlineError`. */
+/**
+ * Wraps any thrown value so hooks always receive a `SightlineError`.
+ *
+ * @example
+ * onError(toSightlineError(caught));
+ */
 export function toSightlineError(error: unknown, code = 'internal_error'): SightlineError {
   if (error instanceof SightlineError) return error;
   const message = error instanceof Error ? error.message : String(error);

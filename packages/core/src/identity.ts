@@ -11,6 +11,12 @@ export interface Identity {
   userId: string | undefined;
 }
 
+/**
+ * The keys core reads and writes through the storage port.
+ *
+ * @example
+ * localStorage.getItem(STORAGE_KEYS.anonymousId);
+ */
 export const STORAGE_KEYS = {
   anonymousId: 'sightline.anonymousId',
   userId: 'sightline.userId',

@@ -1,4 +1,9 @@
-/** Segment's HTTP API limits, which the collector enforces and the client batches under. */
+/**
+ * Segment's HTTP API limits, which the collector enforces and the client batches under.
+ *
+ * @example
+ * if (bodyBytes > LIMITS.maxRequestBytes) return new Response(null, { status: 413 });
+ */
 export const LIMITS = {
   /** Largest serialized event, in bytes (32 KB). */
   maxEventBytes: 32 * 1024,

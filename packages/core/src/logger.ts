@@ -13,7 +13,12 @@ export interface Logger {
 
 const silent = () => {};
 
-/** Warnings and errors to the console; `debug` only when asked for. */
+/**
+ * Warnings and errors to the console; `debug` only when asked for.
+ *
+ * @example
+ * createAnalytics({ writeKey, host, logger: createConsoleLogger(true) });
+ */
 export function createConsoleLogger(debug = false): Logger {
   const prefix = '[sightline]';
   return {

@@ -10,6 +10,7 @@ export interface TextShape {
   dash: boolean;
 }
 
+/** Counts the characters the detectors' pre-checks need, in one pass. */
 export function measureText(text: string): TextShape {
   let digits = 0;
   let at = false;
@@ -39,7 +40,12 @@ export interface PiiDetector {
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 
-/** Luhn checksum over a string of digits. */
+/**
+ * Luhn checksum over a string of digits.
+ *
+ * @example
+ * passesLuhn('4111111111111111'); // true
+ */
 export function passesLuhn(digits: string): boolean {
   let sum = 0;
   let double = false;
@@ -62,6 +68,14 @@ export function passesLuhn(digits: string): boolean {
 const CARD_ISSUERS =
   /^(?:4\d{12}(?:\d{3}){0,2}|5[1-5]\d{14}|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}|3[47]\d{13}|3(?:0[0-5]|[68]\d)\d{11,16}|6(?:011|5\d\d|4[4-9]\d)\d{12,15}|35(?:2[89]|[3-8]\d)\d{12,15}|62\d{14,17})$/;
 
+/**
+ * Whether a digit string (spaces and dashes allowed) is a payment card: a real issuer prefix and
+ * length, and a valid Luhn checksum.
+ *
+ * @example
+ * isPaymentCard('4111 1111 1111 1111'); // true
+ * isPaymentCard('1732356930123'); // false: a timestamp
+ */
 export function isPaymentCard(candidate: string): boolean {
   const digits = candidate.replace(/[ -]/g, '');
   return CARD_ISSUERS.test(digits) && passesLuhn(digits);
@@ -71,7 +85,13 @@ const RETINA_ASSET = /@\d+(?:\.\d+)?x\.(?:png|jpe?g|gif|webp|avif|svg|ico|bmp|ti
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
-/** Full IPv6 syntax check, including `::` compression and a trailing dotted IPv4. */
+/**
+ * Full IPv6 syntax check, including `::` compression and a trailing dotted IPv4.
+ *
+ * @example
+ * isIpv6('2001:db8::8a2e:370:7334'); // true
+ * isIpv6('std::vector'); // false
+ */
 export function isIpv6(candidate: string): boolean {
   const halves = candidate.split('::');
   if (halves.length > 2) return false;

@@ -11,6 +11,9 @@ export type PiiAction = 'redact' | 'hash' | 'drop';
  * Keys treated as personal data wherever they appear (compared case- and separator-insensitively,
  * so `firstName`, `first_name` and `First-Name` all match). The seeds' `enable_pii_tracking=false`
  * list, extended with the usual secrets and identifiers.
+ *
+ * @example
+ * createAnalytics({ writeKey, host, pii: { keys: [...DEFAULT_PII_KEYS, 'employee_number'] } });
  */
 export const DEFAULT_PII_KEYS: readonly string[] = [
   'email',
@@ -74,7 +77,12 @@ export interface PiiFilterOptions {
   hashSalt?: string;
 }
 
-/** The token that replaces a redacted key's value. */
+/**
+ * The token that replaces a redacted key's value (detected substrings become `[redacted:<detector>]`).
+ *
+ * @example
+ * event.properties.email === REDACTED;
+ */
 export const REDACTED = '[redacted]';
 
 /** Returned by the walkers to mean "remove this field". */

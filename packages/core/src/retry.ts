@@ -10,6 +10,12 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
 }
 
+/**
+ * The retry defaults: 1 s base, 60 s cap, 10 attempts, `Retry-After` honoured up to 10 minutes.
+ *
+ * @example
+ * createAnalytics({ writeKey, host, retry: { ...DEFAULT_RETRY, maxAttempts: 20 } });
+ */
 export const DEFAULT_RETRY: Required<RetryOptions> = {
   baseDelayMs: 1000,
   maxDelayMs: 60_000,
@@ -64,6 +70,10 @@ export type DeliveryVerdict = 'delivered' | 'retry' | 'split' | 'reject';
 /**
  * Retries network errors (no status), 408, 429 and 5xx; splits on 413; rejects other statuses
  * for good so a malformed batch is never retried forever.
+ *
+ * @example
+ * classifyStatus(503); // 'retry'
+ * classifyStatus(400); // 'reject'
  */
 export function classifyStatus(status: number | undefined): DeliveryVerdict {
   if (status === undefined) return 'retry';

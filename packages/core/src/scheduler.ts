@@ -11,6 +11,7 @@ export interface Scheduler {
   clearTimeout(handle: unknown): void;
 }
 
+/** Global `setTimeout`/`clearTimeout` and `Date.now`, looked up at each call (fake timers apply). */
 export const defaultScheduler: Scheduler = {
   now: () => Date.now(),
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),

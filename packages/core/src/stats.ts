@@ -25,6 +25,7 @@ export interface AnalyticsStats {
   dropped: Record<string, number>;
 }
 
+/** The mutable counters behind `stats()`. */
 export function createCounters() {
   const counters = { enqueued: 0, sent: 0, retried: 0, deadLettered: 0 };
   const dropped: Record<string, number> = {};

@@ -70,12 +70,22 @@ export function uuidv7(now: number = Date.now()): string {
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** Whether `value` is a lowercase UUID version 7 string. */
+/**
+ * Whether `value` is a lowercase UUID version 7 string.
+ *
+ * @example
+ * isUuidv7(uuidv7()); // true
+ */
 export function isUuidv7(value: string): boolean {
   return UUID_V7.test(value);
 }
 
-/** The Unix milliseconds encoded in a UUIDv7. */
+/**
+ * The Unix milliseconds encoded in a UUIDv7.
+ *
+ * @example
+ * new Date(uuidv7Timestamp(event.messageId)); // when the event was created
+ */
 export function uuidv7Timestamp(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }

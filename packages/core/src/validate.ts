@@ -1,5 +1,6 @@
 import { ValidationError } from './errors';
 
+/** Whether `value` is an object literal (or `Object.create(null)`), not an array, Date or class. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
   const prototype = Object.getPrototypeOf(value);
