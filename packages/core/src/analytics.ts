@@ -98,29 +98,28 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const beforeReady = new HeldItems<() => void>(settings.maxPendingEvents);
 
   // ── reporting ──────────────────────────────────────────────────────────────────────────────
-  function safely<Args extends unknown[]>(
-    hook: ((...args: Args) => void) | undefined,
-    ...args: Args
-  ) {
+  /** Runs a user hook or logger call; whatever it throws stays here. */
+  function safely(run: () => void, isLogger = false) {
     try {
-      hook?.(...args);
+      run();
     } catch (error) {
-      if ((hook as unknown) === logger.error) return; // the logger itself is down: nowhere left to say so
-      safely(logger.error, 'a Sightline hook or logger threw', error);
+      // A throwing logger leaves nowhere to report to; a throwing hook is logged.
+      if (!isLogger) safely(() => logger.error('a Sightline hook threw', error), true);
     }
   }
   function reportError(error: unknown) {
     const wrapped = toSightlineError(error);
-    safely(logger.debug, wrapped.message, wrapped);
-    safely(options.onError, wrapped);
+    safely(() => logger.debug(wrapped.message, wrapped), true);
+    safely(() => options.onError?.(wrapped));
   }
   function reportDrop(reason: string, messageIds: string[], detail?: string) {
     counters.drop(reason, messageIds.length);
-    safely(logger.debug, `dropped ${messageIds.length} event(s): ${reason}`, {
-      detail,
-      messageIds,
-    });
-    if (options.onDrop) safely(options.onDrop, { reason, detail, messageIds });
+    safely(
+      () =>
+        logger.debug(`dropped ${messageIds.length} event(s): ${reason}`, { detail, messageIds }),
+      true,
+    );
+    if (options.onDrop) safely(() => options.onDrop?.({ reason, detail, messageIds }));
   }
   const idsOf = (items: readonly QueuedEvent[]) => items.map((item) => item.messageId);
 
@@ -165,16 +164,20 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       reportError(new DeliveryError(reason, items.length, detail || 'rejected by the collector'));
       if (options.onDeadLetter) {
         const events = items.map((item) => JSON.parse(item.json) as AnalyticsEvent);
-        safely(options.onDeadLetter, { reason, detail, events });
+        safely(() => options.onDeadLetter?.({ reason, detail, events }));
       }
     },
     onDelivered(items) {
       counters.counters.sent += items.length;
-      logger.debug(`delivered ${items.length} event(s)`);
+      safely(() => logger.debug(`delivered ${items.length} event(s)`), true);
     },
     onRetry(items, attempt, delayMs) {
       counters.counters.retried += items.length;
-      logger.debug(`retrying ${items.length} event(s) in ${delayMs} ms (attempt ${attempt})`);
+      safely(
+        () =>
+          logger.debug(`retrying ${items.length} event(s) in ${delayMs} ms (attempt ${attempt})`),
+        true,
+      );
     },
     onChange: schedulePersist,
   });
@@ -232,23 +235,14 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
 
   // ── pipeline ───────────────────────────────────────────────────────────────────────────────
   const held = new HeldItems<AnalyticsEvent>(settings.maxPendingEvents);
-  const enrich: PipelineStep = function enrich(event) {
+  const enrich: PipelineStep = function enrich(event, context) {
     const platform = options.context?.();
     const mutable = event as Mutable<AnalyticsEvent>;
     if (platform) mutable.context = Object.assign({}, platform, event.context);
-    if (mutable.userId === undefined && identity.userId !== undefined)
-      mutable.userId = identity.userId;
-    if (mutable.anonymousId === undefined && identity.anonymousId !== undefined) {
-      mutable.anonymousId = identity.anonymousId;
-    }
+    if (mutable.userId === undefined) mutable.userId = identity.userId;
+    if (mutable.anonymousId === undefined) mutable.anonymousId = identity.anonymousId;
     if (mutable.userId === undefined && mutable.anonymousId === undefined) {
-      reportError(
-        new ValidationError(
-          'userId',
-          'pass `userId` or `anonymousId` in the call options (per-call identity)',
-        ),
-      );
-      return null;
+      return context.drop('invalid', 'userId: pass `userId` or `anonymousId` in the call options');
     }
     return event;
   };

@@ -238,7 +238,9 @@ describe('createAnalytics', () => {
     await analytics.flush();
     expect(recorder.events()).toHaveLength(1);
     expect(recorder.events()[0]).not.toHaveProperty('anonymousId');
-    expect(errors[0]!.message).toMatch(/userId.*anonymousId/);
+    expect(errors[0]).toMatchObject({ field: 'userId' });
+    expect(errors[0]!.message).toMatch(/pass `userId` or `anonymousId`/);
+    expect(analytics.stats().dropped).toEqual({ invalid: 1 });
   });
 
   it('buffers calls until async storage is read, keeping their call-time timestamps', async () => {
