@@ -13,7 +13,7 @@ export {
   createConsentManager,
 } from './consent';
 export { createDelivery, type Delivery, type DeliveryOptions } from './delivery';
-export { createDestinationRouter, type Destination } from './destinations';
+export type { Destination } from './destinations';
 export {
   ConfigurationError,
   DeliveryError,
