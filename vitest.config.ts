@@ -26,6 +26,18 @@ export default defineConfig({
           },
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'collector',
+          root: 'packages/collector',
+          environment: 'node',
+          include: ['src/**/*.test.ts'],
+          // Real DuckDB files, real HTTP servers and child processes: give them time.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
     ],
   },
 });

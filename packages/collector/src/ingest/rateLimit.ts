@@ -1,0 +1,41 @@
+/** A token bucket per write key, counted in events. */
+export interface RateLimitOptions {
+  /** Sustained events per second per write key. */
+  eventsPerSecond: number;
+  /** Events a key may send at once after being idle. Default 2 × eventsPerSecond. */
+  burst?: number;
+}
+
+/**
+ * Token buckets keyed by write key: each event takes a token, tokens refill at
+ * `eventsPerSecond` up to `burst`. `take` answers how long to wait when a batch does not fit.
+ *
+ * @example
+ * const limiter = createRateLimiter({ eventsPerSecond: 1000 });
+ * const waitMs = limiter.take('wk_abc', 100, Date.now()); // 0 when allowed
+ */
+export function createRateLimiter(options: RateLimitOptions) {
+  const rate = options.eventsPerSecond / 1000;
+  const capacity = options.burst ?? options.eventsPerSecond * 2;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    /** Takes `count` tokens; returns 0 when allowed, else the ms until they would be there. */
+    take(key: string, count: number, now: number): number {
+      let bucket = buckets.get(key);
+      if (!bucket) {
+        if (buckets.size > 100_000) buckets.clear();
+        bucket = { tokens: capacity, at: now };
+        buckets.set(key, bucket);
+      }
+      bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * rate);
+      bucket.at = now;
+      // A batch larger than the whole bucket can never fit: let it through once the bucket is full.
+      const needed = Math.min(count, capacity);
+      if (bucket.tokens >= needed) {
+        bucket.tokens -= needed;
+        return 0;
+      }
+      return Math.ceil((needed - bucket.tokens) / rate);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { EventType } from '@sightline/core';
+
+/**
+ * One event as stored. Typed columns hold what queries filter and group on; the rest of the event
+ * stays as JSON text. Times are Unix milliseconds (UTC).
+ */
+export interface StoredEvent {
+  tenant: string;
+  messageId: string;
+  type: EventType;
+  /** `event` of a track call, `name` of a page/screen call; null otherwise. */
+  event: string | null;
+  /** When it happened, corrected for client clock skew. */
+  timestamp: number;
+  receivedAt: number;
+  sentAt: number | null;
+  userId: string | null;
+  anonymousId: string | null;
+  sessionId: string | null;
+  groupId: string | null;
+  previousId: string | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
+  referrerDomain: string | null;
+  /** Numeric `properties.revenue` of track events. */
+  revenue: number | null;
+  currency: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: string | null;
+  /** The client IP after anonymisation, or null when dropped. */
+  ip: string | null;
+  /** JSON text of `properties` (track/page/screen) or `{}`. */
+  properties: string;
+  /** JSON text of `traits` (identify/group) or `{}`. */
+  traits: string;
+  /** JSON text of `context`. */
+  context: string;
+}
+
+/** What one `append` did, per tenant. */
+export interface AppendResult {
+  /** Events newly stored, by tenant. */
+  stored: Map<string, number>;
+  /** Events skipped because their `messageId` was already stored for the tenant, by tenant. */
+  duplicates: Map<string, number>;
+}
+
+/**
+ * Where the collector keeps events. Designed for SQL engines (DuckDB, ClickHouse, PostgreSQL):
+ * the collector hands over batches, the store commits them atomically, dedupes on
+ * (tenant, messageId) and records identity links; aggregation is pushed down as SQL by query
+ * methods added alongside the aggregator. Engine-specific code stays inside each adapter.
+ *
+ * @example
+ * const store = await createDuckDbStore({ path: '.sightline/events.duckdb' });
+ * await store.append(rows); // resolves once committed (durable)
+ */
+export interface Store {
+  /** `duckdb`, `clickhouse` or `postgres`. */
+  readonly kind: string;
+  /**
+   * Commits `events` in one transaction. Resolves only after the commit, so a 200 that waits on
+   * it means the events survive a crash. Events whose (tenant, messageId) is already stored, or
+   * repeated within `events`, are not stored again. Events carrying both `anonymousId` and
+   * `userId`, and alias events (`previousId` → `userId`), record identity links.
+   */
+  append(events: readonly StoredEvent[]): Promise<AppendResult>;
+  /** Which of `messageIds` are stored for `tenant`. */
+  findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>>;
+  /** Number of stored events of `tenant`. */
+  countEvents(tenant: string): Promise<number>;
+  /** Identity links of `tenant`: anonymous id (or alias previousId) → user id. */
+  identityLinks(tenant: string): Promise<Array<{ anonymousId: string; userId: string }>>;
+  /** Throws when the store cannot serve requests. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
