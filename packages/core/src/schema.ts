@@ -11,18 +11,37 @@ import type { PipelineStep } from './pipeline';
 const MAX_ID_LENGTH = 255;
 const MAX_NAME_LENGTH = 256;
 
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+// zod/mini ships no message locale: every check carries its own message, phrased as the fix.
+const text = (max: number) =>
+  z
+    .string({ error: `use a non-empty string of at most ${max} characters` })
+    .check(
+      z.minLength(1, 'use a non-empty string'),
+      z.maxLength(max, `use at most ${max} characters`),
+    );
 
 /** Segment clients send ids as strings; some send numbers. Both become strings. */
 const id = z.pipe(
-  z.union([text(MAX_ID_LENGTH), z.number().check(z.refine(Number.isFinite, 'must be finite'))]),
+  z.union(
+    [
+      text(MAX_ID_LENGTH),
+      z.number().check(z.refine(Number.isFinite, 'use a finite number or a string')),
+    ],
+    { error: `use a non-empty string (at most ${MAX_ID_LENGTH} characters) or a number` },
+  ),
   z.transform((value: string | number) => String(value)),
 );
 
-const isoTimestamp = z.iso.datetime({ offset: true, local: false });
-const bag = z.record(z.string(), z.unknown());
+const isoTimestamp = z.iso.datetime({
+  offset: true,
+  local: false,
+  error: 'use an ISO-8601 date-time such as "2026-01-31T12:00:00.000Z"',
+});
+const bag = z.record(z.string(), z.unknown(), { error: 'use a JSON object' });
 
-const consentState = z.enum(['granted', 'denied', 'pending']);
+const consentState = z.enum(['granted', 'denied', 'pending'], {
+  error: "use 'granted', 'denied' or 'pending'",
+});
 
 const contextSchema = z.looseObject({
   library: z.optional(z.looseObject({ name: z.string(), version: z.string() })),
@@ -87,7 +106,9 @@ const alias = z.looseObject({ ...common, type: z.literal('alias'), previousId: i
  * if (!result.success) console.log(result.error.issues);
  */
 export const eventSchema = z
-  .discriminatedUnion('type', [track, identify, page, group, alias])
+  .discriminatedUnion('type', [track, identify, page, group, alias], {
+    error: 'type must be one of track, identify, page, screen, group, alias',
+  })
   .check(
     z.refine((event) => event.userId !== undefined || event.anonymousId !== undefined, {
       message: 'set userId or anonymousId (at least one is required)',
@@ -106,7 +127,9 @@ export type ValidatedEvent = z.output<typeof eventSchema>;
  * batchSchema.safeParse({ batch: [{ type: 'track', event: 'x', anonymousId: 'a' }] });
  */
 export const batchSchema = z.looseObject({
-  batch: z.array(z.unknown()).check(z.maxLength(2500, 'a batch holds at most 2,500 events')),
+  batch: z
+    .array(z.unknown(), { error: 'batch must be an array of events' })
+    .check(z.maxLength(2500, 'a batch holds at most 2,500 events')),
   sentAt: z.optional(isoTimestamp),
   context: z.optional(contextSchema),
   writeKey: z.optional(z.string()),

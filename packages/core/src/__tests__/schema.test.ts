@@ -45,6 +45,32 @@ describe('event schemas (shared with the collector)', () => {
     if (!result.success) expect(result.issues.map((issue) => issue.field)).toContain(field);
   });
 
+  it.each([
+    [{ type: 'track', anonymousId: 'a' }, 'event', /non-empty string/],
+    [
+      { type: 'launch', anonymousId: 'a' },
+      'type',
+      /one of track, identify, page, screen, group, alias/,
+    ],
+    [
+      { type: 'track', event: 'x', anonymousId: 'a', timestamp: 'yesterday' },
+      'timestamp',
+      /ISO-8601/,
+    ],
+    [{ type: 'group', anonymousId: 'a' }, 'groupId', /string .* or a number/],
+    [
+      { type: 'track', event: 'x', anonymousId: 'a', properties: 'plan=pro' },
+      'properties',
+      /JSON object/,
+    ],
+  ])('phrases the problem with %j as its fix', (event, field, message) => {
+    const result = validateEvent(event);
+    expect(result.success === false && result.issues[0]).toMatchObject({
+      field,
+      message: expect.stringMatching(message),
+    });
+  });
+
   it('says how to fix a missing identity', () => {
     const result = validateEvent({ type: 'track', event: 'x' });
     expect(result.success === false && result.issues[0]!.message).toMatch(
