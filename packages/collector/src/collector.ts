@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { type CollectorOptions, resolveCollectorOptions } from './options';
 import { openStore } from './store/openStore';
-import type { StoredEvent, Store } from './store/store';
+import type { Store, StoredEvent } from './store/store';
 
 /** What an adapter knows about the connection that `Request` cannot carry. */
 export interface ConnectionInfo {
@@ -72,7 +72,9 @@ export function createCollector(options: CollectorOptions): Collector {
   let closing = false;
 
   const storePromise: Promise<Store> =
-    typeof settings.store === 'string' ? openStore(settings.store) : Promise.resolve(settings.store);
+    typeof settings.store === 'string'
+      ? openStore(settings.store)
+      : Promise.resolve(settings.store);
   storePromise.catch(() => {}); // reported through /health and 503s, not as an unhandled rejection
   const queuePromise = storePromise.then((store) =>
     createWriteQueue(store, {
@@ -91,7 +93,9 @@ export function createCollector(options: CollectorOptions): Collector {
 
   async function ingest(request: Request, path: string, connection: ConnectionInfo | undefined) {
     if (request.method !== 'POST') {
-      throw new HttpError(405, 'method_not_allowed', `use POST for ${path}`, { allow: 'POST, OPTIONS' });
+      throw new HttpError(405, 'method_not_allowed', `use POST for ${path}`, {
+        allow: 'POST, OPTIONS',
+      });
     }
     assertJsonContentType(request);
     const body = parseJson(await readBody(request, settings.maxBodyBytes));
@@ -247,13 +251,23 @@ export function createCollector(options: CollectorOptions): Collector {
     if (!settings.publicMetrics) {
       const token = bearerToken(request.headers.get('authorization'));
       if (!token || readKeys.tenantOf(token) !== ALL_TENANTS) {
-        throw new HttpError(401, 'admin_key_required', 'send an admin read key (tenant "*") as Bearer token');
+        throw new HttpError(
+          401,
+          'admin_key_required',
+          'send an admin read key (tenant "*") as Bearer token',
+        );
       }
     }
     return new Response(await metrics.registry.metrics(), {
       headers: { 'content-type': metrics.registry.contentType },
     });
   }
+
+  const READ_ROUTES: Record<string, (request: Request) => Promise<Response>> = {
+    '/health': () => health(),
+    '/metrics': (request) => prometheus(request),
+    '/openapi.json': async () => json(200, openApiDocument),
+  };
 
   async function route(request: Request, path: string, connection?: ConnectionInfo) {
     if (closing) {
@@ -262,13 +276,18 @@ export function createCollector(options: CollectorOptions): Collector {
       });
     }
     if (path === '/v1/batch' || SINGLE_EVENT_PATHS[path]) return ingest(request, path, connection);
+    const read = READ_ROUTES[path];
+    if (!read) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `no route ${request.method} ${path}: see /openapi.json`,
+      );
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new HttpError(405, 'method_not_allowed', `use GET for ${path}`, { allow: 'GET' });
     }
-    if (path === '/health') return health();
-    if (path === '/metrics') return prometheus(request);
-    if (path === '/openapi.json') return json(200, openApiDocument);
-    throw new HttpError(404, 'not_found', `no route ${request.method} ${path}: see /openapi.json`);
+    return read(request);
   }
 
   return {
@@ -288,13 +307,17 @@ export function createCollector(options: CollectorOptions): Collector {
           response =
             error instanceof HttpError
               ? errorResponse(error)
-              : json(500, { success: false, error: { code: 'internal_error', message: 'unexpected error' } });
+              : json(500, {
+                  success: false,
+                  error: { code: 'internal_error', message: 'unexpected error' },
+                });
         }
         for (const [name, value] of Object.entries(corsHeaders(origin, settings.allowedOrigins))) {
           response.headers.set(name, value);
         }
       }
-      const routeLabel = path.startsWith('/v1/') || ['/health', '/metrics', '/openapi.json'].includes(path) ? path : 'other';
+      const routeLabel =
+        path === '/v1/batch' || SINGLE_EVENT_PATHS[path] || READ_ROUTES[path] ? path : 'other';
       metrics.requestDuration.observe(
         { route: routeLabel, status: String(response.status) },
         (performance.now() - started) / 1000,

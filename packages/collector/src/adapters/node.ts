@@ -1,11 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { Collector } from '../collector';
 
 /** Options of {@link createNodeListener}. */
 export interface NodeListenerOptions {
   /** Where the collector is mounted, e.g. `/analytics`. Requests outside it get a 404. */
   basePath?: string;
+}
+
+/** Options of {@link serveNode}. */
+export interface ServeNodeOptions {
+  /**
+   * The request body, when something in front of the collector (a body parser) has already read
+   * the request stream. It must be the decoded body: `Content-Encoding` and `Content-Length` are
+   * dropped.
+   */
+  body?: Uint8Array | string;
 }
 
 /**
@@ -19,49 +28,156 @@ export function createNodeListener(collector: Collector, options: NodeListenerOp
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   return (request: IncomingMessage, response: ServerResponse): void => {
     const url = request.url ?? '/';
-    if (basePath && url !== basePath && !url.startsWith(`${basePath}/`) && !url.startsWith(`${basePath}?`)) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ success: false, error: { code: 'not_found', message: `mounted at ${basePath}` } }),
-      );
+    if (
+      basePath &&
+      url !== basePath &&
+      !url.startsWith(`${basePath}/`) &&
+      !url.startsWith(`${basePath}?`)
+    ) {
+      sendJson(response, 404, 'not_found', `mounted at ${basePath}`);
       return;
     }
-    serveNode(collector, request, response, url.slice(basePath.length) || '/');
+    void serveNode(collector, request, response, url.slice(basePath.length) || '/');
   };
 }
 
 /**
- * Serves one Node request through the collector, with `path` relative to its mount point. Shared
- * by the node:http, Express and Fastify adapters.
+ * Serves one Node request through the collector, with `path` (and query) relative to its mount
+ * point. Shared by the node:http, Express and Fastify adapters. Never rejects: failures become a
+ * JSON error response. Resolves once the response is written.
+ *
+ * @example
+ * // inside any Node server, for a collector mounted at /analytics
+ * await serveNode(collector, req, res, req.url.slice('/analytics'.length) || '/');
  */
-export function serveNode(
+export async function serveNode(
   collector: Collector,
   request: IncomingMessage,
   response: ServerResponse,
   path: string,
-): void {
-  const host = request.headers.host ?? 'localhost';
+  options: ServeNodeOptions = {},
+): Promise<void> {
+  const method = request.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const stream = hasBody && options.body === undefined ? requestBody(request) : undefined;
+  try {
+    let fetchRequest: Request;
+    try {
+      fetchRequest = toFetchRequest(
+        request,
+        path,
+        method,
+        hasBody ? (options.body ?? stream?.body) : undefined,
+      );
+    } catch {
+      // `Request` refuses some methods (TRACE, CONNECT, TRACK) and hosts that Node lets through.
+      const allowed = /^[A-Z]+$/.test(method) && !['TRACE', 'TRACK', 'CONNECT'].includes(method);
+      if (allowed)
+        sendJson(response, 400, 'invalid_request', 'the request URL or headers are malformed');
+      else sendJson(response, 405, 'method_not_allowed', `the method ${method} is not served`);
+      return;
+    }
+    const result = await collector.fetch(fetchRequest, { clientIp: request.socket?.remoteAddress });
+    const body = Buffer.from(await result.arrayBuffer());
+    response.writeHead(result.status, Object.fromEntries(result.headers));
+    await new Promise<void>((resolve) => {
+      // 'close' as well: a client that went away means 'finish' never comes.
+      response.once('close', resolve);
+      response.end(body, () => resolve());
+    });
+  } catch {
+    if (!response.headersSent) sendJson(response, 500, 'internal_error', 'unexpected error');
+    else response.end();
+  } finally {
+    // A body the collector did not read (e.g. a 415 or 413 before reading) is drained, as Node
+    // does for unread bodies, so a keep-alive connection can carry the next request.
+    stream?.release();
+  }
+}
+
+function toFetchRequest(
+  request: IncomingMessage,
+  path: string,
+  method: string,
+  body: ReadableStream<Uint8Array> | Uint8Array | string | undefined,
+): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  const fetchRequest = new Request(`http://${host}${path.startsWith('/') ? path : `/${path}`}`, {
-    method: request.method,
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    headers.delete('transfer-encoding');
+  }
+  const host = request.headers.host ?? 'localhost';
+  return new Request(`http://${host}${path.startsWith('/') ? path : `/${path}`}`, {
+    method,
     headers,
-    body: hasBody ? (Readable.toWeb(request) as ReadableStream<Uint8Array>) : undefined,
+    body,
     // Required by Node's fetch for streamed request bodies.
-    ...(hasBody ? { duplex: 'half' } : {}),
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
   } as RequestInit);
-  collector
-    .fetch(fetchRequest, { clientIp: request.socket.remoteAddress })
-    .then(async (result) => {
-      const body = Buffer.from(await result.arrayBuffer());
-      response.writeHead(result.status, Object.fromEntries(result.headers));
-      response.end(body);
-    })
-    .catch(() => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ success: false, error: { code: 'internal_error', message: 'unexpected error' } }));
-    });
+}
+
+/**
+ * The request stream as a web stream that pulls on demand, and can be released afterwards: the
+ * unread rest is then discarded instead of holding the connection.
+ */
+function requestBody(request: IncomingMessage): {
+  body: ReadableStream<Uint8Array>;
+  release(): void;
+} {
+  let detached = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const onData = (chunk: Buffer) => {
+    controller.enqueue(chunk);
+    if ((controller.desiredSize ?? 0) <= 0) request.pause();
+  };
+  const onEnd = () => {
+    detach();
+    controller.close();
+  };
+  const onError = (error: Error) => {
+    detach();
+    controller.error(error);
+  };
+  const onClose = () => {
+    if (!detached)
+      onError(new Error('the client closed the connection before sending the whole body'));
+  };
+  function detach() {
+    if (detached) return;
+    detached = true;
+    request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+  }
+  function drain() {
+    detach();
+    if (!request.readableEnded && !request.destroyed) request.resume();
+  }
+  const body = new ReadableStream<Uint8Array>({
+    start(streamController) {
+      controller = streamController;
+      if (request.readableEnded) {
+        detached = true;
+        controller.close();
+        return;
+      }
+      request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    },
+    pull() {
+      if (!detached) request.resume();
+    },
+    cancel() {
+      drain();
+    },
+  });
+  return { body, release: drain };
+}
+
+function sendJson(response: ServerResponse, status: number, code: string, message: string): void {
+  response
+    .writeHead(status, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ success: false, error: { code, message } }));
 }
