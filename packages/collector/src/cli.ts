@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SightlineError, VERSION } from '@sightline/core';
+import { ConfigurationError, VERSION } from '@sightline/core';
 import { createNodeListener } from './adapters/node';
-import { createCollector } from './collector';
+import { type Collector, createCollector } from './collector';
+import { parseKey } from './keys';
 import { DEFAULT_STORE_URL } from './options';
 
 const USAGE = `sightline-collector ${VERSION}
@@ -14,26 +15,49 @@ const USAGE = `sightline-collector ${VERSION}
 Usage: sightline-collector start [options]
 
 Options (flags override environment variables):
-  --port <n>                  SIGHTLINE_PORT         default 8787
+  --port <n>                  SIGHTLINE_PORT         default 8787 (0 picks a free port)
   --host <address>            SIGHTLINE_HOST         default 127.0.0.1
   --store <url>               SIGHTLINE_STORE        default ${DEFAULT_STORE_URL}
   --write-key <K[=tenant]>    SIGHTLINE_WRITE_KEYS   comma-separated; repeatable flag
   --read-key <K[=tenant]>     SIGHTLINE_READ_KEYS    comma-separated; repeatable flag; tenant * = admin
-  --help
+  --help                      print this help
+  --version                   print the version
 
 With no keys configured, a dev write key and read key are generated, printed, and kept in
-.sightline/dev-keys.json so they stay the same across restarts.
+dev-keys.json beside the store file (.sightline/ by default) so they stay the same across restarts.
+
+SIGINT or SIGTERM stops the collector gracefully: it stops accepting connections, lets requests in
+flight finish, writes every accepted event and closes the store. A second signal exits at once.
 `;
+
+/** How long a graceful stop waits for requests in flight before closing the collector anyway. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** How long responses produced while closing get to reach their clients. */
+const FLUSH_TIMEOUT_MS = 2_000;
+
+/** Misuse of the command line: exit code 2, like an unknown command. */
+class UsageError extends Error {}
 
 interface DevKeys {
   writeKey: string;
   readKey: string;
 }
 
-/** Dev keys, generated once and kept beside the default store. */
+/** Dev keys, generated once and kept beside the store file. */
 function devKeys(directory: string): DevKeys {
   const file = join(directory, 'dev-keys.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevKeys;
+  if (existsSync(file)) {
+    let keys: Partial<DevKeys> | undefined;
+    try {
+      keys = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevKeys>;
+    } catch {
+      keys = undefined;
+    }
+    if (typeof keys?.writeKey !== 'string' || typeof keys.readKey !== 'string') {
+      throw new Error(`${file} is not a dev keys file: delete it to generate new dev keys`);
+    }
+    return { writeKey: keys.writeKey, readKey: keys.readKey };
+  }
   const keys = {
     writeKey: `wk_dev_${randomBytes(12).toString('hex')}`,
     readKey: `rk_dev_${randomBytes(16).toString('hex')}`,
@@ -43,56 +67,107 @@ function devKeys(directory: string): DevKeys {
   return keys;
 }
 
-function list(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
+/** An environment variable, or undefined when unset or blank. */
+function env(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function list(values: readonly string[]): string[] {
+  return values
+    .flatMap((value) => value.split(','))
     .map((part) => part.trim())
     .filter(Boolean);
 }
 
+/** Keys from the flag when given, else from the environment; each checked, naming its source. */
+function keysOption(flag: string, variable: string, flagValues: string[] | undefined): string[] {
+  const fromFlag = flagValues !== undefined;
+  const keys = list(fromFlag ? flagValues : [env(variable) ?? '']);
+  for (const key of keys) parseKey(key, fromFlag ? flag : variable);
+  return keys;
+}
+
+function portOption(flagValue: string | undefined): number {
+  const [option, raw] =
+    flagValue !== undefined ? ['--port', flagValue] : ['SIGHTLINE_PORT', env('SIGHTLINE_PORT')];
+  if (raw === undefined) return 8787;
+  const port = /^\d{1,5}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConfigurationError(option, `use a port number from 0 to 65535 (got "${raw}")`);
+  }
+  return port;
+}
+
+function parseStartArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        store: { type: 'string' },
+        'write-key': { type: 'string', multiple: true },
+        'read-key': { type: 'string', multiple: true },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+}
+
 async function start(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      store: { type: 'string' },
-      'write-key': { type: 'string', multiple: true },
-      'read-key': { type: 'string', multiple: true },
-      help: { type: 'boolean' },
-    },
-    strict: true,
-  });
+  const values = parseStartArgs(argv);
   if (values.help) {
     process.stdout.write(USAGE);
     return;
   }
-  const env = process.env;
-  const port = Number(values.port ?? env.SIGHTLINE_PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new SightlineError('invalid_option', `--port must be a port number (got ${values.port ?? env.SIGHTLINE_PORT})`);
+  const port = portOption(values.port);
+  const host = (values.host ?? env('SIGHTLINE_HOST') ?? '127.0.0.1').trim();
+  if (!host) {
+    throw new ConfigurationError(
+      '--host',
+      'name an address to listen on, e.g. 127.0.0.1 or 0.0.0.0',
+    );
   }
-  const host = values.host ?? env.SIGHTLINE_HOST ?? '127.0.0.1';
-  const store = values.store ?? env.SIGHTLINE_STORE ?? DEFAULT_STORE_URL;
-  let writeKeys = values['write-key'] ?? list(env.SIGHTLINE_WRITE_KEYS);
-  let readKeys = values['read-key'] ?? list(env.SIGHTLINE_READ_KEYS);
+  const store = values.store ?? env('SIGHTLINE_STORE') ?? DEFAULT_STORE_URL;
+  let writeKeys = keysOption('--write-key', 'SIGHTLINE_WRITE_KEYS', values['write-key']);
+  let readKeys = keysOption('--read-key', 'SIGHTLINE_READ_KEYS', values['read-key']);
   let generated: DevKeys | undefined;
   if (writeKeys.length === 0 && readKeys.length === 0) {
     const storeFile = store.startsWith('duckdb:') ? store.slice('duckdb:'.length) : '';
-    const directory = storeFile && storeFile !== ':memory:' ? dirname(resolve(storeFile)) : resolve('.sightline');
+    const directory =
+      storeFile && storeFile !== ':memory:' ? dirname(resolve(storeFile)) : resolve('.sightline');
     generated = devKeys(directory);
     writeKeys = [generated.writeKey];
     // The dev read key is an admin key: one local tenant, plus /metrics.
     readKeys = [`${generated.readKey}=*`];
+  } else if (writeKeys.length === 0) {
+    throw new ConfigurationError(
+      '--write-key',
+      'pass at least one write key (or SIGHTLINE_WRITE_KEYS), or no keys at all to use generated dev keys',
+    );
   }
 
   const collector = createCollector({ store, writeKeys, readKeys });
+  const server = createServer();
+  const shutdown = gracefulShutdown(server, collector);
   await collector.ready();
-  const server = createServer(createNodeListener(collector));
+  if (shutdown.stopping) return;
+  const listener = createNodeListener(collector);
+  server.on('request', (request, response) => {
+    shutdown.track(response);
+    listener(request, response);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
-    server.listen(port, host, () => done());
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
   });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -104,33 +179,113 @@ async function start(argv: string[]): Promise<void> {
   } else {
     lines.push(`  write keys ${writeKeys.length}, read keys ${readKeys.length}`);
   }
-  lines.push(`  try: curl -u ${generated?.writeKey ?? '<write key>'}: -H 'content-type: application/json' \\`);
-  lines.push(`         -d '{"batch":[{"type":"track","event":"hello","anonymousId":"a1"}]}' ${url}/v1/batch`);
+  lines.push(
+    `  try: curl -u ${generated?.writeKey ?? '<write key>'}: -H 'content-type: application/json' \\`,
+  );
+  lines.push(
+    `         -d '{"batch":[{"type":"track","event":"hello","anonymousId":"a1"}]}' ${url}/v1/batch`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
 
+/**
+ * Stops on SIGINT/SIGTERM without losing an acknowledged event: no new connections; requests in
+ * flight finish (their responses close their connections) for up to DRAIN_TIMEOUT_MS; then the
+ * collector closes, which answers 503 to anything still arriving and commits every accepted row
+ * before closing the store; then the remaining connections are closed and the process exits 0.
+ * Installed before the store opens, so a signal during start-up also closes the store cleanly.
+ */
+function gracefulShutdown(server: Server, collector: Collector) {
+  const inFlight = new Set<ServerResponse>();
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  let settled: (() => void) | undefined;
+
+  function track(response: ServerResponse): void {
+    inFlight.add(response);
+    if (stopping) response.setHeader('connection', 'close');
+    response.once('close', () => {
+      inFlight.delete(response);
+      if (inFlight.size === 0) settled?.();
+    });
+  }
+
+  /** Resolves when no response is in progress, or after `ms`. */
+  function quiet(ms: number): Promise<void> {
+    if (inFlight.size === 0) return Promise.resolve();
+    return new Promise<void>((done) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        settled = undefined;
+        done();
+      }
+      settled = finish;
+    });
+  }
+
+  async function stop(signal: NodeJS.Signals): Promise<void> {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     process.stdout.write(`${signal}: stopping (draining requests, closing the store)\n`);
-    const closed = new Promise<void>((done) => server.close(() => done()));
+    const closed = server.listening
+      ? new Promise<void>((done) => server.close(() => done()))
+      : Promise.resolve();
+    // Keep-alive connections would otherwise stay open until their timeout.
+    for (const response of inFlight) {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    }
     server.closeIdleConnections();
+    await quiet(DRAIN_TIMEOUT_MS);
     await collector.close();
+    await quiet(FLUSH_TIMEOUT_MS);
+    server.closeAllConnections();
     await closed;
     process.exit(0);
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop(signal).catch((error: unknown) => {
+      process.stderr.write(
+        `sightline-collector: stopping failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      process.exit(1);
+    });
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    track,
+    get stopping() {
+      return stopping;
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'start') return start(rest);
-  process.stdout.write(USAGE);
-  if (command !== undefined && command !== '--help' && command !== 'help') process.exitCode = 2;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  throw new UsageError(
+    command === undefined
+      ? 'name a command: start'
+      : `unknown command "${command}": the command is start`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`sightline-collector: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.stderr.write(
+    `sightline-collector: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  if (error instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+  process.exit(error instanceof UsageError || error instanceof ConfigurationError ? 2 : 1);
 });

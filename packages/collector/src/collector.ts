@@ -198,6 +198,13 @@ export function createCollector(options: CollectorOptions): Collector {
     } catch {
       throw storeUnavailable(tenant, rows.length);
     }
+    if (closing) {
+      // Began before close() but finished its body after: refuse rather than write to a closing store.
+      metrics.rejected.inc({ tenant, reason: 'shutting_down' }, rows.length);
+      throw new HttpError(503, 'shutting_down', 'the collector is shutting down: retry', {
+        'retry-after': '1',
+      });
+    }
     let done: Promise<void>;
     try {
       done = queue.write(rows);
