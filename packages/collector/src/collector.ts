@@ -64,8 +64,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function createCollector(options: CollectorOptions): Collector {
   const settings = resolveCollectorOptions(options);
-  const writeKeys = createKeyring(settings.writeKeys);
-  const readKeys = createKeyring(settings.readKeys);
+  const writeKeys = createKeyring(settings.writeKeys, 'writeKeys');
+  const readKeys = createKeyring(settings.readKeys, 'readKeys');
   const metrics = createMetrics();
   const piiFilter = settings.pii === false ? undefined : createPiiFilter(settings.pii);
   const rateLimiter = settings.rateLimit ? createRateLimiter(settings.rateLimit) : undefined;

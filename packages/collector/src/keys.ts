@@ -10,8 +10,8 @@ export interface KeyGrant {
   tenant: string;
 }
 
-/** Keys as options take them: `'wk_abc'`, `'wk_abc=acme'`, or `{ key, tenant }`. */
-export type KeyInput = string | KeyGrant;
+/** Keys as options take them: `'wk_abc'`, `'wk_abc=acme'`, or `{ key, tenant }` (tenant default `default`). */
+export type KeyInput = string | { key: string; tenant?: string };
 
 /**
  * Parses `K` or `K=tenant` (the CLI and environment form); a key without a tenant belongs to
@@ -21,28 +21,37 @@ export type KeyInput = string | KeyGrant;
  * parseKey('wk_live_123=acme'); // { key: 'wk_live_123', tenant: 'acme' }
  */
 export function parseKey(input: KeyInput, option: string): KeyGrant {
-  const grant =
-    typeof input === 'string'
-      ? (() => {
-          const at = input.lastIndexOf('=');
-          return at > 0
-            ? { key: input.slice(0, at).trim(), tenant: input.slice(at + 1).trim() }
-            : { key: input.trim(), tenant: 'default' };
-        })()
-      : input;
-  if (!grant.key || grant.key.length < 8 || /\s|:/.test(grant.key)) {
+  let key: unknown;
+  let tenant: unknown;
+  if (typeof input === 'string') {
+    const at = input.lastIndexOf('=');
+    if (at > 0) {
+      key = input.slice(0, at).trim();
+      tenant = input.slice(at + 1).trim();
+    } else {
+      key = input.trim();
+      tenant = 'default';
+    }
+  } else if (input !== null && typeof input === 'object') {
+    key = input.key;
+    // `{ key }` without a tenant belongs to `default`, like the string form.
+    tenant = input.tenant ?? 'default';
+  } else {
+    throw new ConfigurationError(option, "pass each key as 'KEY', 'KEY=tenant' or { key, tenant }");
+  }
+  if (typeof key !== 'string' || key.length < 8 || /\s|:/.test(key)) {
     throw new ConfigurationError(
       option,
       'use keys of at least 8 characters without spaces or colons, optionally as KEY=tenant',
     );
   }
-  if (!/^(\*|[A-Za-z0-9_.-]{1,64})$/.test(grant.tenant)) {
+  if (typeof tenant !== 'string' || !/^(\*|[A-Za-z0-9_.-]{1,64})$/.test(tenant)) {
     throw new ConfigurationError(
       option,
-      `tenant "${grant.tenant}" must be 1-64 letters, digits, "_", "." or "-" (or "*" for an admin key)`,
+      `tenant "${String(tenant)}" must be 1-64 letters, digits, "_", "." or "-" (or "*" for an admin key)`,
     );
   }
-  return grant;
+  return { key, tenant };
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -56,7 +65,18 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * const writeKeys = createKeyring([{ key: 'wk_dev_123456', tenant: 'default' }]);
  * writeKeys.tenantOf('wk_dev_123456'); // 'default'
  */
-export function createKeyring(grants: readonly KeyGrant[]) {
+export function createKeyring(grants: readonly KeyGrant[], option = 'keys') {
+  const tenants = new Map<string, string>();
+  for (const grant of grants) {
+    const other = tenants.get(grant.key);
+    if (other !== undefined && other !== grant.tenant) {
+      throw new ConfigurationError(
+        option,
+        `one key is given for tenants "${other}" and "${grant.tenant}": give each tenant a key of its own`,
+      );
+    }
+    tenants.set(grant.key, grant.tenant);
+  }
   const entries = grants.map((grant) => ({ digest: digest(grant.key), tenant: grant.tenant }));
   return {
     /** The tenant of `candidate`, or undefined when it is no key of this ring. */
@@ -82,7 +102,7 @@ export type Keyring = ReturnType<typeof createKeyring>;
  */
 export function writeKeyFromHeader(authorization: string | null): string | undefined {
   if (!authorization) return undefined;
-  const [scheme, value] = authorization.split(' ', 2);
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
   if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
   let decoded: string;
   try {
@@ -91,12 +111,14 @@ export function writeKeyFromHeader(authorization: string | null): string | undef
     return undefined;
   }
   const colon = decoded.indexOf(':');
-  return colon >= 0 ? decoded.slice(0, colon) : decoded;
+  const key = colon >= 0 ? decoded.slice(0, colon) : decoded;
+  // An empty user name is no key: let the body's `writeKey` answer instead.
+  return key === '' ? undefined : key;
 }
 
 /** The bearer token of a read request. */
 export function bearerToken(authorization: string | null): string | undefined {
   if (!authorization) return undefined;
-  const [scheme, value] = authorization.split(' ', 2);
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
   return scheme?.toLowerCase() === 'bearer' && value ? value : undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * OpenAPI 3.1 description of the collector's HTTP API, served at `/openapi.json`. Response
- * schemas are checked against real responses in the tests.
+ * schemas are checked against real responses in the tests (src/__tests__/openapi.test.ts).
  */
 const errorBody = {
   type: 'object',
@@ -11,8 +11,46 @@ const errorBody = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { type: 'string', examples: ['invalid_write_key'] },
+        code: {
+          type: 'string',
+          description: 'Stable, machine-readable reason.',
+          examples: [
+            'invalid_json',
+            'invalid_body',
+            'invalid_batch',
+            'invalid_events',
+            'empty_body',
+            'too_deep',
+            'invalid_utf8',
+            'invalid_compression',
+            'incomplete_body',
+            'missing_write_key',
+            'invalid_write_key',
+            'body_too_large',
+            'batch_too_large',
+            'unsupported_content_type',
+            'unsupported_encoding',
+            'method_not_allowed',
+            'rate_limited',
+            'store_unavailable',
+            'overloaded',
+            'shutting_down',
+            'admin_key_required',
+          ],
+        },
         message: { type: 'string', description: 'What went wrong and how to fix it.' },
+        limitBytes: {
+          type: 'integer',
+          description: '`body_too_large`: the request size limit after decompression.',
+        },
+        limitEvents: {
+          type: 'integer',
+          description: '`batch_too_large`: the most events in one batch.',
+        },
+        limitDepth: {
+          type: 'integer',
+          description: '`too_deep`: the deepest array/object nesting of a body.',
+        },
       },
     },
   },
@@ -27,7 +65,14 @@ const rejection = {
     field: { type: 'string', examples: ['properties.__proto__', 'event', 'timestamp'] },
     reason: {
       type: 'string',
-      examples: ['invalid', 'event_too_large', 'forbidden_key', 'too_deep', 'number_out_of_range', 'not_an_object'],
+      examples: [
+        'invalid',
+        'event_too_large',
+        'forbidden_key',
+        'too_deep',
+        'number_out_of_range',
+        'not_an_object',
+      ],
     },
     message: { type: 'string' },
   },
@@ -57,29 +102,61 @@ const event = {
 } as const;
 
 const retryAfter = {
-  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
+  'Retry-After': {
+    description: 'Seconds to wait before retrying.',
+    required: true,
+    schema: { type: 'integer', minimum: 1 },
+  },
 } as const;
+
+const errorContent = {
+  'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+} as const;
+
+function methodNotAllowed(allow: string) {
+  return {
+    description: `Wrong method: this path answers ${allow}.`,
+    headers: {
+      Allow: {
+        description: 'The methods this path answers.',
+        required: true,
+        schema: { type: 'string', const: allow },
+      },
+    },
+    content: errorContent,
+  } as const;
+}
 
 const ingestResponses = {
   '200': {
     description:
-      'The valid events are committed (durable). When some events were refused, `rejected` names each one; do not retry those.',
+      'The valid events are committed (durable). When some events were refused, `stored` counts the stored ones and `rejected` names each refused one; do not retry those.',
     content: {
       'application/json': {
         schema: {
           type: 'object',
           required: ['success'],
+          dependentRequired: { rejected: ['stored'] },
           properties: {
             success: { const: true },
-            stored: { type: 'integer', description: 'Valid events, when some were rejected.' },
-            rejected: { type: 'array', items: { $ref: '#/components/schemas/Rejection' } },
+            stored: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Valid events, when some were rejected.',
+            },
+            rejected: {
+              type: 'array',
+              minItems: 1,
+              items: { $ref: '#/components/schemas/Rejection' },
+            },
           },
         },
       },
     },
   },
   '400': {
-    description: 'Malformed body, or every event was invalid (`rejected` names each field and reason).',
+    description:
+      'Malformed body (`invalid_json`, `invalid_body`, `invalid_batch`, `empty_body`, `too_deep`, `invalid_utf8`, `invalid_compression`, `incomplete_body`), or every event was invalid (`invalid_events`, with `rejected` naming each field and reason).',
     content: {
       'application/json': {
         schema: {
@@ -87,18 +164,48 @@ const ingestResponses = {
             { $ref: '#/components/schemas/Error' },
             {
               type: 'object',
-              properties: { rejected: { type: 'array', items: { $ref: '#/components/schemas/Rejection' } } },
+              properties: {
+                rejected: {
+                  type: 'array',
+                  minItems: 1,
+                  items: { $ref: '#/components/schemas/Rejection' },
+                },
+              },
             },
           ],
         },
       },
     },
   },
-  '401': { description: 'Missing or unknown write key.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '413': { description: 'Over 500 KB per request, 32 KB per event (in `rejected`) or 2,500 events per batch.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '415': { description: 'Unsupported content type or encoding.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '429': { description: 'The write key is over its rate limit.', headers: retryAfter, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '503': { description: 'The store is unavailable or the write queue is full: nothing was stored; retry.', headers: retryAfter, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '401': { description: 'Missing or unknown write key.', content: errorContent },
+  '405': methodNotAllowed('POST, OPTIONS'),
+  '413': {
+    description:
+      'Over 500 KB per request after decompression (`body_too_large`) or over 2,500 events per batch (`batch_too_large`). Events over 32 KB are refused one by one in `rejected` (reason `event_too_large`).',
+    content: errorContent,
+  },
+  '415': { description: 'Unsupported content type or content encoding.', content: errorContent },
+  '429': {
+    description: 'The write key is over its rate limit.',
+    headers: retryAfter,
+    content: errorContent,
+  },
+  '503': {
+    description:
+      'The store is unavailable (`store_unavailable`), the write queue is full (`overloaded`) or the collector is shutting down (`shutting_down`): nothing was stored; retry.',
+    headers: retryAfter,
+    content: errorContent,
+  },
+} as const;
+
+/** Responses every GET route can give besides its own. */
+const getRouteResponses = {
+  '405': methodNotAllowed('GET'),
+  '503': {
+    description: 'The collector is shutting down (`shutting_down`): retry.',
+    headers: retryAfter,
+    content: errorContent,
+  },
 } as const;
 
 const security = [{ basicWriteKey: [] }, {}] as const;
@@ -112,8 +219,20 @@ function singleEvent(type: string) {
       requestBody: {
         required: true,
         content: {
-          'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Event' }, { type: 'object', properties: { writeKey: { type: 'string' } } }] } },
-          'text/plain': { schema: { type: 'string', description: 'The same JSON, sent as text/plain to avoid a CORS preflight.' } },
+          'application/json': {
+            schema: {
+              allOf: [
+                { $ref: '#/components/schemas/Event' },
+                { type: 'object', properties: { writeKey: { type: 'string' } } },
+              ],
+            },
+          },
+          'text/plain': {
+            schema: {
+              type: 'string',
+              description: 'The same JSON, sent as text/plain to avoid a CORS preflight.',
+            },
+          },
         },
       },
       responses: ingestResponses,
@@ -127,7 +246,7 @@ export const openApiDocument = {
     title: 'Sightline collector',
     version: '1',
     description:
-      'Segment-compatible ingest API of the Sightline collector. Bodies may be gzip or deflate encoded (`Content-Encoding`). Limits: 500 KB per request, 32 KB per event, 2,500 events per batch.',
+      'Segment-compatible ingest API of the Sightline collector. Bodies are UTF-8 JSON (`application/json`, or `text/plain` to avoid a CORS preflight), optionally gzip or deflate encoded (`Content-Encoding`). Limits: 500 KB per request after decompression, 32 KB per event, 2,500 events per batch, arrays and objects nested at most 64 levels per body and 32 per event. Keys `__proto__`, `constructor` and `prototype` are refused (reason `forbidden_key`); numbers must be finite doubles (integers beyond 2^53 lose precision: send them as strings); lone UTF-16 surrogate escapes (`\\ud800`) are stored as U+FFFD.',
   },
   paths: {
     '/v1/batch': {
@@ -143,10 +262,24 @@ export const openApiDocument = {
                 type: 'object',
                 required: ['batch'],
                 properties: {
-                  batch: { type: 'array', maxItems: 2500, items: { $ref: '#/components/schemas/Event' } },
-                  sentAt: { type: 'string', format: 'date-time', description: 'Used to correct client clock skew.' },
-                  context: { type: 'object', description: 'Merged under each event\'s own context.' },
-                  writeKey: { type: 'string', description: 'For clients that cannot set headers (beacons).' },
+                  batch: {
+                    type: 'array',
+                    maxItems: 2500,
+                    items: { $ref: '#/components/schemas/Event' },
+                  },
+                  sentAt: {
+                    type: 'string',
+                    format: 'date-time',
+                    description: 'Used to correct client clock skew.',
+                  },
+                  context: {
+                    type: 'object',
+                    description: "Merged under each event's own context.",
+                  },
+                  writeKey: {
+                    type: 'string',
+                    description: 'For clients that cannot set headers (beacons).',
+                  },
                 },
               },
             },
@@ -167,8 +300,25 @@ export const openApiDocument = {
         summary: 'Liveness and store reachability',
         operationId: 'health',
         responses: {
-          '200': { description: 'Ready.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } },
-          '503': { description: 'The store is unreachable.', headers: retryAfter, content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } },
+          '200': {
+            description: 'Ready.',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
+          },
+          '405': getRouteResponses['405'],
+          '503': {
+            description: 'The store is unreachable, or the collector is shutting down.',
+            headers: retryAfter,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/Health' },
+                    { $ref: '#/components/schemas/Error' },
+                  ],
+                },
+              },
+            },
+          },
         },
       },
     },
@@ -178,16 +328,53 @@ export const openApiDocument = {
         operationId: 'metrics',
         security: [{ bearerReadKey: [] }],
         responses: {
-          '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } },
-          '401': { description: 'An admin read key is required.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          '200': {
+            description: 'Prometheus text format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': {
+            description:
+              'An admin read key (tenant `*`) is required, unless the collector runs with `publicMetrics`.',
+            content: errorContent,
+          },
+          ...getRouteResponses,
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        operationId: 'openapi',
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 description of the collector.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['openapi', 'paths'],
+                  properties: { openapi: { const: '3.1.0' }, paths: { type: 'object' } },
+                },
+              },
+            },
+          },
+          ...getRouteResponses,
         },
       },
     },
   },
   components: {
     securitySchemes: {
-      basicWriteKey: { type: 'http', scheme: 'basic', description: 'Username: the write key; password: empty.' },
-      bearerReadKey: { type: 'http', scheme: 'bearer', description: 'A read key; `/metrics` needs an admin key (tenant `*`).' },
+      basicWriteKey: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Username: the write key; password: empty.',
+      },
+      bearerReadKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'A read key; `/metrics` needs an admin key (tenant `*`).',
+      },
     },
     schemas: {
       Event: event,
@@ -202,7 +389,11 @@ export const openApiDocument = {
           store: {
             type: 'object',
             required: ['ok'],
-            properties: { kind: { type: 'string' }, ok: { type: 'boolean' }, error: { type: 'string' } },
+            properties: {
+              kind: { type: 'string' },
+              ok: { type: 'boolean' },
+              error: { type: 'string' },
+            },
           },
         },
       },

@@ -49,23 +49,56 @@ export function resolveCollectorOptions(options: CollectorOptions) {
   }
   const writeKeys: KeyGrant[] = options.writeKeys.map((key) => parseKey(key, 'writeKeys'));
   if (writeKeys.some((grant) => grant.tenant === '*')) {
-    throw new ConfigurationError('writeKeys', 'a write key belongs to one tenant: "*" is for read keys');
+    throw new ConfigurationError(
+      'writeKeys',
+      'a write key belongs to one tenant: "*" is for read keys',
+    );
   }
   const readKeys: KeyGrant[] = (options.readKeys ?? []).map((key) => parseKey(key, 'readKeys'));
   const shared = readKeys.find((read) => writeKeys.some((write) => write.key === read.key));
   if (shared) {
-    throw new ConfigurationError('readKeys', 'a read key must differ from every write key (write keys are public)');
+    throw new ConfigurationError(
+      'readKeys',
+      'a read key must differ from every write key (write keys are public)',
+    );
   }
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxRequestBytes;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > LIMITS.maxRequestBytes) {
-    throw new ConfigurationError('maxBodyBytes', `use a whole number from 1024 to ${LIMITS.maxRequestBytes}`);
+  if (
+    !Number.isInteger(maxBodyBytes) ||
+    maxBodyBytes < 1024 ||
+    maxBodyBytes > LIMITS.maxRequestBytes
+  ) {
+    throw new ConfigurationError(
+      'maxBodyBytes',
+      `use a whole number from 1024 to ${LIMITS.maxRequestBytes}`,
+    );
   }
   const rateLimit: RateLimitOptions | false =
     options.rateLimit === false
       ? false
       : (options.rateLimit ?? { eventsPerSecond: 10_000, burst: 20_000 });
-  if (rateLimit && !(rateLimit.eventsPerSecond > 0)) {
-    throw new ConfigurationError('rateLimit.eventsPerSecond', 'use a positive number, or rateLimit: false');
+  if (rateLimit && !(rateLimit.eventsPerSecond > 0 && Number.isFinite(rateLimit.eventsPerSecond))) {
+    throw new ConfigurationError(
+      'rateLimit.eventsPerSecond',
+      'use a positive number, or rateLimit: false',
+    );
+  }
+  if (
+    rateLimit &&
+    rateLimit.burst !== undefined &&
+    !(Number.isFinite(rateLimit.burst) && rateLimit.burst >= 1)
+  ) {
+    throw new ConfigurationError(
+      'rateLimit.burst',
+      'use a number ≥ 1 (events a key may send at once)',
+    );
+  }
+  const trustProxy = options.trustProxy ?? false;
+  if (typeof trustProxy !== 'boolean' && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
+    throw new ConfigurationError(
+      'trustProxy',
+      'use true, false, or the number of proxies in front of the collector',
+    );
   }
   const ip = options.ip ?? 'anonymize';
   if (!['anonymize', 'drop', 'keep'].includes(ip)) {
@@ -78,7 +111,7 @@ export function resolveCollectorOptions(options: CollectorOptions) {
     allowedOrigins: options.allowedOrigins ?? '*',
     maxBodyBytes,
     rateLimit,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy,
     ip,
     pii: options.pii ?? {},
     writeQueue: options.writeQueue ?? {},

@@ -89,8 +89,15 @@ export const REDACTED = '[redacted]';
 const REMOVE = Symbol('remove');
 type Filtered<T> = T | typeof REMOVE;
 
-/** `context` keys that hold no personal data and that value detectors misread (versions in UAs). */
+/** The path under which `context.campaign` is scanned with value detectors only. */
+const CAMPAIGN_PATH = 'context.campaign';
+
+/**
+ * `context` keys left out of the general scan: no personal data, and value detectors misread
+ * them (versions in user agents). `campaign` has its own scan (value detectors only).
+ */
 const CONTEXT_SKIP = new Set([
+  'campaign',
   'library',
   'userAgent',
   'userAgentData',
@@ -307,9 +314,10 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       const normalizedKey = keyOf(key);
       // null and undefined hold nothing to protect; redacting them would invent a value.
       if (value === null || value === undefined || isAllowed(normalizedKey, childPath)) continue;
-      const next = denyKeys.has(normalizedKey)
-        ? applyKeyAction(value)
-        : scanValue(value, childPath, depth);
+      const next =
+        denyKeys.has(normalizedKey) && !(depth === 0 && path === CAMPAIGN_PATH)
+          ? applyKeyAction(value)
+          : scanValue(value, childPath, depth);
       if (next === value) continue;
       copy ??= { ...bag };
       if (next === REMOVE) delete copy[key];
@@ -335,12 +343,22 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     }
     const context = event.context;
     if (context) {
-      const scanned = scanBag(
+      let scanned = scanBag(
         context,
         allowPaths.size > 0 ? 'context' : undefined,
         0,
         CONTEXT_SKIP,
       ) as EventContext;
+      // UTM fields: `campaign.name` is a campaign's name, not a person's, so the key rules do not
+      // apply there; the value detectors still do (an email pasted into utm_content).
+      const campaign = context.campaign as Properties | undefined;
+      if (campaign !== null && typeof campaign === 'object') {
+        const cleaned = scanBag(campaign, CAMPAIGN_PATH, 0);
+        if (cleaned !== campaign) {
+          scanned = scanned === context ? { ...context } : scanned;
+          scanned.campaign = cleaned;
+        }
+      }
       if (scanned !== context) result = { ...result, context: scanned };
     }
     return result;

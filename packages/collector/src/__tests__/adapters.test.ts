@@ -348,7 +348,7 @@ describe('node:http adapter', () => {
     expect(trace.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
     expect(trace).toContain('"code":"method_not_allowed"');
     expect(badHost.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
-    expect(badHost).toContain('"code":"invalid_request"');
+    expect(badHost).toContain('"code":"invalid_host"');
     const health = await fetch(`http://${address.host}:${address.port}/analytics/health`);
     expect(health.status).toBe(200);
   });

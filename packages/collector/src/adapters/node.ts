@@ -61,6 +61,10 @@ export async function serveNode(
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const stream = hasBody && options.body === undefined ? requestBody(request) : undefined;
   try {
+    if (!VALID_HOST.test(request.headers.host ?? '')) {
+      sendJson(response, 400, 'invalid_host', 'the Host header is not a valid host[:port]');
+      return;
+    }
     let fetchRequest: Request;
     try {
       fetchRequest = toFetchRequest(
@@ -95,6 +99,9 @@ export async function serveNode(
   }
 }
 
+/** host, IPv4, [IPv6] and an optional port; empty for HTTP/1.0 clients that send none. */
+const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])?(?::\d{1,5})?$/;
+
 function toFetchRequest(
   request: IncomingMessage,
   path: string,
@@ -111,14 +118,18 @@ function toFetchRequest(
     headers.delete('content-length');
     headers.delete('transfer-encoding');
   }
-  const host = request.headers.host ?? 'localhost';
-  return new Request(`http://${host}${path.startsWith('/') ? path : `/${path}`}`, {
-    method,
-    headers,
-    body,
-    // Required by Node's fetch for streamed request bodies.
-    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  // A fixed origin: the Host header is the client's to choose and must not be able to change the
+  // route (`Host: x/v1/batch?` would otherwise turn GET /health into GET /v1/batch).
+  return new Request(
+    new URL(path.startsWith('/') ? path : `/${path}`, 'http://collector.invalid'),
+    {
+      method,
+      headers,
+      body,
+      // Required by Node's fetch for streamed request bodies.
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit,
+  );
 }
 
 /**

@@ -1,7 +1,10 @@
 const ALLOW_HEADERS = 'authorization, content-type, content-encoding';
 const ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
 
-function allowed(origin: string | null, allowedOrigins: '*' | readonly string[]): string | undefined {
+function allowed(
+  origin: string | null,
+  allowedOrigins: '*' | readonly string[],
+): string | undefined {
   if (!origin) return undefined;
   if (allowedOrigins === '*') return '*';
   return allowedOrigins.includes(origin) ? origin : undefined;
@@ -14,7 +17,10 @@ function allowed(origin: string | null, allowedOrigins: '*' | readonly string[])
  * @example
  * corsHeaders('https://app.example.com', ['https://app.example.com']);
  */
-export function corsHeaders(origin: string | null, allowedOrigins: '*' | readonly string[]): Record<string, string> {
+export function corsHeaders(
+  origin: string | null,
+  allowedOrigins: '*' | readonly string[],
+): Record<string, string> {
   const allow = allowed(origin, allowedOrigins);
   if (!allow) return {};
   return allow === '*'
@@ -23,7 +29,10 @@ export function corsHeaders(origin: string | null, allowedOrigins: '*' | readonl
 }
 
 /** The answer to an `OPTIONS` preflight: 204 with the CORS grant, or 403 for a foreign origin. */
-export function preflight(origin: string | null, allowedOrigins: '*' | readonly string[]): Response {
+export function preflight(
+  origin: string | null,
+  allowedOrigins: '*' | readonly string[],
+): Response {
   const headers = corsHeaders(origin, allowedOrigins);
   if (origin && !headers['access-control-allow-origin']) {
     return new Response(null, { status: 403 });

@@ -1,10 +1,17 @@
-import { type AnalyticsEvent, LIMITS, type PipelineStep, utf8ByteLength, uuidv7 } from '@sightline/core';
+import {
+  type AnalyticsEvent,
+  LIMITS,
+  type PipelineStep,
+  utf8ByteLength,
+  uuidv7,
+} from '@sightline/core';
 import { validateEvent } from '@sightline/core/schema';
 import type { StoredEvent } from '../store/store';
 import {
   applyIpPolicy,
   type Campaign,
   campaignFromUrl,
+  canonicalIp,
   type IpPolicy,
   parseDevice,
   referrerDomain,
@@ -71,7 +78,7 @@ export function normalizeEvent(
   index: number,
   context: IngestContext,
 ): StoredEvent | Rejection {
-  const messageIdOf = () => (isObject(raw) ? text(raw.messageId, 255) ?? undefined : undefined);
+  const messageIdOf = () => (isObject(raw) ? (text(raw.messageId, 255) ?? undefined) : undefined);
   const reject = (field: string, reason: string, message: string): Rejection => ({
     index,
     messageId: messageIdOf(),
@@ -80,9 +87,17 @@ export function normalizeEvent(
     message,
   });
   if (!isObject(raw)) return reject('(event)', 'not_an_object', 'each event must be a JSON object');
-  const problem = inspectEvent(raw);
+  // The batch's `context` is merged first, so its keys, depth and size count against each event:
+  // a large envelope context must not be stored once per event.
+  const merged = context.batchContext
+    ? {
+        ...raw,
+        context: { ...context.batchContext, ...(isObject(raw.context) ? raw.context : {}) },
+      }
+    : raw;
+  const problem = inspectEvent(merged);
   if (problem) return reject(problem.field, problem.reason, problem.message);
-  const bytes = utf8ByteLength(JSON.stringify(raw));
+  const bytes = utf8ByteLength(JSON.stringify(merged));
   if (bytes > LIMITS.maxEventBytes) {
     return reject(
       '(event)',
@@ -90,18 +105,21 @@ export function normalizeEvent(
       `the event is ${bytes} bytes; the limit is 32 KB: move large payloads out of the event`,
     );
   }
-  const merged = context.batchContext
-    ? { ...raw, context: { ...context.batchContext, ...(isObject(raw.context) ? raw.context : {}) } }
-    : raw;
   const validation = validateEvent(merged);
   if (!validation.success) {
     const [first] = validation.issues;
-    return reject(first?.field ?? '(event)', 'invalid', validation.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '));
+    return reject(
+      first?.field ?? '(event)',
+      'invalid',
+      validation.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+    );
   }
-  const event = validation.event as unknown as AnalyticsEvent & Record<string, unknown>;
+  const event = validation.event as unknown as LooseEvent;
   const eventContext = (isObject(event.context) ? event.context : {}) as Record<string, unknown>;
-  // Taken before the PII filter, which removes `context.ip`; server-side sources may send it.
-  const clientIp = text(eventContext.ip, 64) ?? context.clientIp;
+  // Taken before the PII filter, which redacts `context.ip`; server-side sources may send it. A
+  // value that is no address (an SDK's own redaction marker) leaves the connection's address.
+  const sentIp = text(eventContext.ip, 64);
+  const clientIp = sentIp !== null && canonicalIp(sentIp) !== null ? sentIp : context.clientIp;
   const device = parseDevice(eventContext.userAgent, eventContext.userAgentData);
 
   const receivedAt = context.receivedAt;
@@ -109,23 +127,27 @@ export function normalizeEvent(
   const happened = parseTime(event.timestamp) ?? parseTime(event.originalTimestamp);
   // Clock skew: the client's clock is off by (sentAt − receivedAt); move the timestamp with it.
   const timestamp =
-    happened === undefined ? receivedAt : sentAt === undefined ? happened : receivedAt - (sentAt - happened);
+    happened === undefined
+      ? receivedAt
+      : sentAt === undefined
+        ? happened
+        : receivedAt - (sentAt - happened);
 
-  const filtered = (context.piiFilter ? context.piiFilter(event, NO_OP_STEP_CONTEXT) : event) as
-    | (AnalyticsEvent & Record<string, unknown>)
-    | null;
-  const clean = filtered ?? event;
+  const clean = filterPii(event, context.piiFilter);
   const cleanContext: Record<string, unknown> = { ...(clean.context as Record<string, unknown>) };
-  const ip = applyIpPolicy(clientIp ?? undefined, context.ipPolicy);
+  const ip = applyIpPolicy(clientIp, context.ipPolicy);
   if (ip) cleanContext.ip = ip;
   else delete cleanContext.ip;
 
   const page = isObject(cleanContext.page) ? cleanContext.page : {};
-  let campaign = (isObject(cleanContext.campaign) ? cleanContext.campaign : undefined) as Campaign | undefined;
+  let campaign = (isObject(cleanContext.campaign) ? cleanContext.campaign : undefined) as
+    | Campaign
+    | undefined;
   if (!campaign || !isObject(cleanContext.clickIds)) {
     const fromUrl = campaignFromUrl(page.url ?? page.search);
     if (!campaign && fromUrl.campaign) cleanContext.campaign = campaign = fromUrl.campaign;
-    if (!isObject(cleanContext.clickIds) && fromUrl.clickIds) cleanContext.clickIds = fromUrl.clickIds;
+    if (!isObject(cleanContext.clickIds) && fromUrl.clickIds)
+      cleanContext.clickIds = fromUrl.clickIds;
   }
 
   const properties = isObject(clean.properties) ? clean.properties : {};
@@ -134,7 +156,12 @@ export function normalizeEvent(
     tenant: context.tenant,
     messageId: text(event.messageId, 255) ?? uuidv7(receivedAt),
     type: clean.type,
-    event: clean.type === 'track' ? clean.event : text(clean.name),
+    event:
+      clean.type === 'track'
+        ? clean.event
+        : clean.type === 'page' || clean.type === 'screen'
+          ? text(clean.name)
+          : null,
     timestamp,
     receivedAt,
     sentAt: sentAt ?? null,
@@ -161,8 +188,20 @@ export function normalizeEvent(
   };
 }
 
+type LooseEvent = AnalyticsEvent & Record<string, unknown>;
+
+/** Runs the server-side PII filter (core's; it keeps UTM campaign names, see piiFilter.ts). */
+function filterPii(event: LooseEvent, piiFilter: PipelineStep | undefined): LooseEvent {
+  if (!piiFilter) return event;
+  return (piiFilter(event, NO_OP_STEP_CONTEXT) ?? event) as LooseEvent;
+}
+
 function numeric(value: unknown): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) {
+    // '9' × 400 matches the pattern but is Infinity as a double: no revenue, not Infinity.
+    const parsed = Number(value);
+    return Number.isFinite(parsed) ? parsed : null;
+  }
   return null;
 }

@@ -16,7 +16,10 @@ export interface RateLimitOptions {
  */
 export function createRateLimiter(options: RateLimitOptions) {
   const rate = options.eventsPerSecond / 1000;
-  const capacity = options.burst ?? options.eventsPerSecond * 2;
+  // At least one event, so a zero or negative burst cannot switch the limit off, and a NaN one
+  // (an unparsed environment variable) cannot answer 429 forever.
+  const burst = options.burst ?? Number.NaN;
+  const capacity = Math.max(1, Number.isFinite(burst) ? burst : options.eventsPerSecond * 2);
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
     /** Takes `count` tokens; returns 0 when allowed, else the ms until they would be there. */
@@ -27,7 +30,8 @@ export function createRateLimiter(options: RateLimitOptions) {
         bucket = { tokens: capacity, at: now };
         buckets.set(key, bucket);
       }
-      bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * rate);
+      // A clock that steps back (NTP) does not drain the bucket: refill restarts from `now`.
+      bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.at) * rate);
       bucket.at = now;
       // A batch larger than the whole bucket can never fit: let it through once the bucket is full.
       const needed = Math.min(count, capacity);

@@ -40,11 +40,22 @@ export function createWriteQueue(store: Store, options: WriteQueueOptions = {}) 
   let pendingRows = 0;
   let writing: Promise<void> | undefined;
 
+  function report(result: AppendResult, rows: number, started: number): void {
+    try {
+      options.onWrite?.(result, rows, (performance.now() - started) / 1000);
+    } catch {
+      // Metrics must never turn a committed write into a failure.
+    }
+  }
+
   async function drain(): Promise<void> {
     while (pending.length > 0) {
       const batch: Pending[] = [];
       let rows = 0;
-      while (pending.length > 0 && (batch.length === 0 || rows + pending[0]!.rows.length <= maxRowsPerWrite)) {
+      while (
+        pending.length > 0 &&
+        (batch.length === 0 || rows + pending[0]!.rows.length <= maxRowsPerWrite)
+      ) {
         const next = pending.shift()!;
         batch.push(next);
         rows += next.rows.length;
@@ -54,10 +65,25 @@ export function createWriteQueue(store: Store, options: WriteQueueOptions = {}) 
       const started = performance.now();
       try {
         const result = await store.append(all);
-        options.onWrite?.(result, all.length, (performance.now() - started) / 1000);
         for (const entry of batch) entry.resolve();
+        report(result, all.length, started);
       } catch (error) {
-        for (const entry of batch) entry.reject(error);
+        if (batch.length === 1) {
+          batch[0]!.reject(error);
+          continue;
+        }
+        // One row the store refuses must not fail the other requests it was grouped with:
+        // write each request on its own, and fail only those that fail again.
+        for (const entry of batch) {
+          const alone = performance.now();
+          try {
+            const result = await store.append(entry.rows);
+            entry.resolve();
+            report(result, entry.rows.length, alone);
+          } catch (retryError) {
+            entry.reject(retryError);
+          }
+        }
       }
     }
   }
@@ -75,7 +101,10 @@ export function createWriteQueue(store: Store, options: WriteQueueOptions = {}) 
     /** Resolves once `rows` are committed. Throws `OverloadedError` when the queue is full. */
     write(rows: readonly StoredEvent[]): Promise<void> {
       if (rows.length === 0) return Promise.resolve();
-      if (pendingRows + rows.length > maxPendingRows) throw new OverloadedError(pendingRows);
+      // An empty queue always takes a request, however large: otherwise it would be refused forever.
+      if (pendingRows > 0 && pendingRows + rows.length > maxPendingRows) {
+        throw new OverloadedError(pendingRows);
+      }
       const done = new Promise<void>((resolve, reject) => {
         pending.push({ rows, resolve, reject });
       });

@@ -557,3 +557,27 @@ describe('piiDetectors', () => {
     expect(isIpv6('d::')).toBe(false);
   });
 });
+
+describe('context.campaign', () => {
+  const filter = createPiiFilter();
+  const event = (campaign: Record<string, unknown>) =>
+    ({
+      type: 'track',
+      event: 'x',
+      properties: {},
+      messageId: 'm',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      anonymousId: 'a',
+      context: { campaign },
+    }) as AnalyticsEvent;
+
+  it('keeps a campaign name: the `name` key rule is for people, not UTM campaigns', () => {
+    const input = event({ source: 'newsletter', name: 'black_friday_2026' });
+    expect(run(filter, input)).toBe(input);
+  });
+
+  it('still redacts personal data pasted into UTM values', () => {
+    const result = run(filter, event({ name: 'promo', content: 'sent to ada@example.com' }));
+    expect(result.context.campaign).toEqual({ name: 'promo', content: 'sent to [redacted:email]' });
+  });
+});
