@@ -273,6 +273,13 @@ export function campaignFromUrl(url: unknown): {
   clickIds?: Record<string, string>;
 } {
   if (typeof url !== 'string' || !url.includes('?')) return {};
+  return cached(campaignCache, url, parseCampaign);
+}
+
+function parseCampaign(url: string): {
+  campaign?: Campaign;
+  clickIds?: Record<string, string>;
+} {
   let params: URLSearchParams;
   try {
     params = new URL(url, 'http://placeholder.invalid').searchParams;
@@ -309,9 +316,38 @@ export function campaignFromUrl(url: unknown): {
  */
 export function referrerDomain(referrer: unknown): string | null {
   if (typeof referrer !== 'string' || referrer === '') return null;
+  return cached(referrerCache, referrer, parseReferrerDomain);
+}
+
+function parseReferrerDomain(referrer: string): string | null {
   try {
     return new URL(referrer).hostname.replace(/^www\./, '') || null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * URL parsing costs microseconds and a site sends the same few page and referrer URLs over and
+ * over: results are kept per string (frozen, since they are shared), up to 5,000 entries.
+ */
+const campaignCache = new Map<string, ReturnType<typeof parseCampaign>>();
+const referrerCache = new Map<string, string | null>();
+
+function cached<T>(cache: Map<string, T>, key: string, compute: (key: string) => T): T {
+  let value = cache.get(key);
+  if (value === undefined && !cache.has(key)) {
+    value = compute(key);
+    if (value !== null && typeof value === 'object') deepFreeze(value);
+    if (cache.size >= 5000) cache.clear();
+    if (key.length <= 2048) cache.set(key, value);
+  }
+  return value as T;
+}
+
+function deepFreeze(value: object): void {
+  Object.freeze(value);
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child);
   }
 }

@@ -152,6 +152,9 @@ export function normalizeEvent(
 
   const properties = isObject(clean.properties) ? clean.properties : {};
   const revenue = clean.type === 'track' ? numeric(properties.revenue) : null;
+  const propertiesJson = JSON.stringify(properties);
+  const traitsJson = JSON.stringify(isObject(clean.traits) ? clean.traits : {});
+  const contextJson = JSON.stringify(cleanContext);
   return {
     tenant: context.tenant,
     messageId: text(event.messageId, 255) ?? uuidv7(receivedAt),
@@ -182,9 +185,9 @@ export function normalizeEvent(
     os: device.os,
     deviceType: device.deviceType,
     ip,
-    properties: JSON.stringify(properties),
-    traits: JSON.stringify(isObject(clean.traits) ? clean.traits : {}),
-    context: JSON.stringify(cleanContext),
+    properties: propertiesJson,
+    traits: traitsJson,
+    context: contextJson,
   };
 }
 

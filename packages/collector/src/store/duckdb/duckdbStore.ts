@@ -79,19 +79,19 @@ const STAGING_TYPES: Record<ColumnKind, string> = {
  * the primary key are enforced when rows move into `events`. Temporary tables are not logged to
  * the WAL, so staging costs no disk I/O.
  */
-const CREATE_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${STAGING} (ord INTEGER, ${COLUMNS.map(
+const CREATE_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${STAGING} (${COLUMNS.map(
   (column) => `${column.name} ${STAGING_TYPES[column.kind]}`,
 ).join(', ')})`;
 
-/** The first row of each (tenant, message_id) of the batch, in batch order. */
-const FIRST_ROWS_SQL = `SELECT * FROM ${STAGING}
-  QUALIFY row_number() OVER (PARTITION BY tenant, message_id ORDER BY ord) = 1`;
-
-/** Moves the batch into events; rows whose key is already stored are skipped by the PK. */
+/**
+ * Moves the staged batch into events; rows whose key is already stored are skipped by the primary
+ * key. The batch itself holds each key once (deduplicated in JS before staging), so no window
+ * function is needed. `RETURNING tenant` is used only for batches of several tenants.
+ */
 const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMN_LIST})
-  SELECT ${COLUMN_LIST} FROM (${FIRST_ROWS_SQL}) ORDER BY ord
-  ON CONFLICT DO NOTHING
-  RETURNING tenant`;
+  SELECT ${COLUMN_LIST} FROM ${STAGING}
+  ON CONFLICT DO NOTHING`;
+const INSERT_EVENTS_RETURNING_SQL = `${INSERT_EVENTS_SQL} RETURNING tenant`;
 
 /**
  * anonymous_id → user_id for events carrying both, previous_id → user_id for aliases; first_seen
@@ -99,10 +99,10 @@ const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMN_LIST})
  */
 const INSERT_LINKS_SQL = `INSERT INTO identity_links (tenant, anonymous_id, user_id, first_seen)
   SELECT tenant, anonymous_id, user_id, min(seen) FROM (
-    SELECT tenant, anonymous_id, user_id, "timestamp" AS seen FROM (${FIRST_ROWS_SQL})
+    SELECT tenant, anonymous_id, user_id, "timestamp" AS seen FROM ${STAGING}
       WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL
     UNION ALL
-    SELECT tenant, previous_id, user_id, "timestamp" FROM (${FIRST_ROWS_SQL})
+    SELECT tenant, previous_id, user_id, "timestamp" FROM ${STAGING}
       WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
   )
   GROUP BY tenant, anonymous_id, user_id
@@ -235,18 +235,36 @@ class DuckDbStore implements Store {
     const result: AppendResult = { stored: new Map(), duplicates: new Map() };
     if (events.length === 0) return result;
     const received = new Map<string, number>();
-    for (const event of events) received.set(event.tenant, (received.get(event.tenant) ?? 0) + 1);
+    // The first row of each (tenant, messageId) in the batch; later copies are duplicates.
+    const seen = new Set<string>();
+    const unique: StoredEvent[] = [];
+    let links = false;
+    for (const event of events) {
+      received.set(event.tenant, (received.get(event.tenant) ?? 0) + 1);
+      const key = `${event.tenant}\u0000${event.messageId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      unique.push(event);
+      if (event.userId !== null && (event.anonymousId !== null || event.previousId !== null)) {
+        links = true;
+      }
+    }
 
     const connection = this.#writer;
     await connection.run('BEGIN TRANSACTION');
     try {
-      await this.#stage(events);
-      const inserted = await connection.runAndReadAll(INSERT_EVENTS_SQL);
-      for (const [tenant] of inserted.getRowsJS()) {
-        const key = String(tenant);
-        result.stored.set(key, (result.stored.get(key) ?? 0) + 1);
+      await this.#stage(unique);
+      if (received.size === 1) {
+        const inserted = await connection.run(INSERT_EVENTS_SQL);
+        result.stored.set(unique[0]!.tenant, Number(inserted.rowsChanged));
+      } else {
+        const inserted = await connection.runAndReadAll(INSERT_EVENTS_RETURNING_SQL);
+        for (const [tenant] of inserted.getRowsJS()) {
+          const key = String(tenant);
+          result.stored.set(key, (result.stored.get(key) ?? 0) + 1);
+        }
       }
-      await connection.run(INSERT_LINKS_SQL);
+      if (links) await connection.run(INSERT_LINKS_SQL);
       await connection.run(`DELETE FROM ${STAGING}`);
       await connection.run('COMMIT');
     } catch (error) {
@@ -266,11 +284,10 @@ class DuckDbStore implements Store {
   async #stage(events: readonly StoredEvent[]): Promise<void> {
     const appender = await this.#writer.createAppender(STAGING, 'main', 'temp');
     try {
-      events.forEach((event, index) => {
-        appender.appendInteger(index);
+      for (const event of events) {
         for (const column of COLUMNS) appendValue(appender, column.kind, event[column.field]);
         appender.endRow();
-      });
+      }
       appender.flushSync();
     } catch (error) {
       appender.clear(); // drop a half-built row so closing does not try to flush it
