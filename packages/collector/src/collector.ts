@@ -3,6 +3,7 @@ import { assertJsonContentType, parseJson, readBody } from './http/body';
 import { corsHeaders, preflight } from './http/cors';
 import { errorResponse, HttpError, json } from './http/errors';
 import { clientAddress } from './ingest/enrich';
+import { inspectPart } from './ingest/inspect';
 import { type IngestContext, normalizeEvent, type Rejection } from './ingest/normalize';
 import { createRateLimiter } from './ingest/rateLimit';
 import { createWriteQueue, OverloadedError } from './ingest/writeQueue';
@@ -159,6 +160,8 @@ export function createCollector(options: CollectorOptions): Collector {
       receivedAt: now,
       batchSentAt: typeof body.sentAt === 'string' && !type ? parseTime(body.sentAt) : undefined,
       batchContext: !type && isObject(body.context) ? body.context : undefined,
+      batchContextProblem:
+        !type && isObject(body.context) ? inspectPart(body.context, 'context', 1) : undefined,
       clientIp: clientAddress(
         request.headers.get('x-forwarded-for'),
         connection?.clientIp,

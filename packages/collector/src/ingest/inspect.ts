@@ -24,6 +24,17 @@ export function inspectEvent(value: unknown): FieldProblem | undefined {
   return walk(value, '', 0);
 }
 
+/**
+ * {@link inspectEvent} for a part of an event that arrives separately: the batch envelope's
+ * `context`, which lands at `context` (depth 1) of every event.
+ *
+ * @example
+ * inspectPart(body.context, 'context', 1);
+ */
+export function inspectPart(value: unknown, path: string, depth: number): FieldProblem | undefined {
+  return walk(value, path, depth);
+}
+
 function walk(value: unknown, path: string, depth: number): FieldProblem | undefined {
   if (typeof value === 'number') {
     return Number.isFinite(value)

@@ -147,7 +147,7 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     await writer.run(`SET GLOBAL checkpoint_threshold = '64MB'`);
     // DuckDB's buffer pool defaults to 80 % of RAM; the collector shares its process with the
     // HTTP server, so it gets a bounded share (spilling to disk past it).
-    await writer.run(`SET GLOBAL memory_limit = '160MB'`);
+    await writer.run(`SET GLOBAL memory_limit = '128MB'`);
     await runMigrations(writer);
     await writer.run(CREATE_STAGING_SQL);
     const reader = await instance.connect();
