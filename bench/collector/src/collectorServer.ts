@@ -47,6 +47,44 @@ function createNoopStore(): Store {
   };
 }
 
+/**
+ * Diagnostic for the write path the collector does not have yet: acknowledge at once and load
+ * into DuckDB behind it in large transactions (what a durable log + bulk loader would do, minus
+ * the log's own I/O). Not durable: it only bounds what that design could reach here.
+ */
+async function createDeferredStore(url: string): Promise<Store> {
+  const { openStore } = await import('@sightline/collector');
+  const target = await openStore(url);
+  let pending: StoredEvent[] = [];
+  let loading: Promise<void> | undefined;
+  const load = async () => {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 20_000);
+      pending = pending.slice(batch.length);
+      await target.append(batch);
+    }
+    loading = undefined;
+  };
+  return {
+    kind: 'deferred',
+    async append(events: readonly StoredEvent[]): Promise<AppendResult> {
+      pending.push(...events);
+      loading ??= load();
+      const stored = new Map<string, number>();
+      for (const event of events) stored.set(event.tenant, (stored.get(event.tenant) ?? 0) + 1);
+      return { stored, duplicates: new Map() };
+    },
+    findMessageIds: (tenant, ids) => target.findMessageIds(tenant, ids),
+    countEvents: (tenant) => target.countEvents(tenant),
+    identityLinks: (tenant) => target.identityLinks(tenant),
+    ping: () => target.ping(),
+    async close() {
+      while (loading) await loading;
+      await target.close();
+    },
+  };
+}
+
 const { values } = parseArgs({
   options: { store: { type: 'string' }, 'write-key': { type: 'string' } },
   strict: true,
@@ -56,7 +94,12 @@ if (!values.store || !values['write-key']) {
 }
 
 const collector = createCollector({
-  store: values.store === 'noop' ? createNoopStore() : values.store,
+  store:
+    values.store === 'noop'
+      ? createNoopStore()
+      : values.store.startsWith('deferred:')
+        ? await createDeferredStore(values.store.slice('deferred:'.length))
+        : values.store,
   writeKeys: [values['write-key']],
   rateLimit: false,
   // The bench reads the store-write histograms after the run; nothing else reads /metrics.

@@ -33,6 +33,10 @@ const SERVERS = {
     store: 'duckdb::memory:',
   },
   'collector-noop': { label: 'collector → no-op store (diagnostic)', store: 'noop' },
+  'collector-deferred': {
+    label: 'collector → DuckDB loaded behind the ack (diagnostic)',
+    store: 'deferred',
+  },
 } as const;
 type ServerKind = keyof typeof SERVERS;
 
@@ -184,7 +188,11 @@ async function startServer(
       ? []
       : [
           '--store',
-          store === 'file' ? `duckdb:${storeFile}` : store,
+          store === 'file'
+            ? `duckdb:${storeFile}`
+            : store === 'deferred'
+              ? `deferred:duckdb:${storeFile}`
+              : store,
           '--write-key',
           `${WRITE_KEY}=${TENANT}`,
         ];
@@ -323,7 +331,7 @@ async function runServer(kind: ServerKind, connections: number): Promise<RunResu
       statusCodes,
       writes,
     };
-    if (storeKind === 'file') {
+    if (storeKind === 'file' || storeKind === 'deferred') {
       const store = await openStore(`duckdb:${storeFile}`);
       try {
         run.stored = await verifyStored(store, source, tally);
