@@ -14,6 +14,7 @@ import { createNodeListener } from '../adapters/node';
 import { type Collector, createCollector } from '../collector';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import type { Store, StoredEvent } from '../store/store';
+import { wrapStore } from './wrapStore';
 
 const WRITE_KEY = 'wk_test_adapters_1';
 const BASIC = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
@@ -36,18 +37,12 @@ interface Harness {
 async function createHarness(): Promise<Harness> {
   const duckdb = await createDuckDbStore({ path: ':memory:' });
   const appended: StoredEvent[] = [];
-  const store: Store = {
-    kind: duckdb.kind,
+  const store = wrapStore(duckdb, {
     append(events) {
       appended.push(...events);
       return duckdb.append(events);
     },
-    findMessageIds: (tenant, ids) => duckdb.findMessageIds(tenant, ids),
-    countEvents: (tenant) => duckdb.countEvents(tenant),
-    identityLinks: (tenant) => duckdb.identityLinks(tenant),
-    ping: () => duckdb.ping(),
-    close: () => duckdb.close(),
-  };
+  });
   const real = createCollector({ store, writeKeys: [WRITE_KEY] });
   await real.ready();
   const seen: Seen[] = [];

@@ -9,6 +9,7 @@ import { type Collector, createCollector } from '../collector';
 import { MAX_JSON_DEPTH } from '../http/body';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import type { Store, StoredEvent } from '../store/store';
+import { wrapStore } from './wrapStore';
 
 /**
  * Hostile input: every request below must get a 4xx (or a 200 that says which events were refused)
@@ -29,18 +30,12 @@ let sequence = 0;
 
 /** The real DuckDB store, recording what the collector appends (for assertions on row values). */
 function recording(inner: Store): Store {
-  return {
-    kind: inner.kind,
+  return wrapStore(inner, {
     append(rows) {
       written.push(...rows);
       return inner.append(rows);
     },
-    findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
-    countEvents: (tenant) => inner.countEvents(tenant),
-    identityLinks: (tenant) => inner.identityLinks(tenant),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-  };
+  });
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, createCollector } from '../collector';
 import { openApiDocument } from '../openapi';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
-import type { Store } from '../store/store';
+import { wrapStore } from './wrapStore';
 
 /**
  * The OpenAPI document against the real collector: every response we can provoke must be
@@ -410,18 +410,12 @@ describe('responses of a rate-limited, a failing and a closing collector', () =>
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slow: Store = {
-      kind: store.kind,
+    const slow = wrapStore(store, {
       append: async (rows) => {
         await gate;
         return store.append(rows);
       },
-      findMessageIds: (tenant, ids) => store.findMessageIds(tenant, ids),
-      countEvents: (tenant) => store.countEvents(tenant),
-      identityLinks: (tenant) => store.identityLinks(tenant),
-      ping: () => store.ping(),
-      close: () => store.close(),
-    };
+    });
     const busy = createCollector({
       store: slow,
       writeKeys: [`${WRITE_KEY}=acme`],

@@ -1,0 +1,20 @@
+import type { Store } from '../store/store';
+
+/**
+ * A store that forwards everything to `inner`, except what `overrides` replaces: for tests that
+ * record or delay appends to a real DuckDB store.
+ *
+ * @example
+ * const slow = wrapStore(duckdb, { append: async (rows) => (await gate, duckdb.append(rows)) });
+ */
+export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append'>>): Store {
+  return {
+    kind: inner.kind,
+    append: overrides.append ?? ((rows) => inner.append(rows)),
+    findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
+    countEvents: (tenant) => inner.countEvents(tenant),
+    identityLinks: (tenant) => inner.identityLinks(tenant),
+    ping: () => inner.ping(),
+    close: () => inner.close(),
+  };
+}
