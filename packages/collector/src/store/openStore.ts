@@ -10,11 +10,27 @@ import type { Store } from './store';
  */
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('duckdb:')) {
+    const path = url.slice('duckdb:'.length) || ':memory:';
+    // Built packages run DuckDB in a worker thread (its own event loop; see worker.ts). Sources
+    // run by a test runner have no built worker file, and use the in-process store.
+    const workerUrl = builtWorkerUrl();
+    if (workerUrl) {
+      const { createDuckDbWorkerStore } = await import('./duckdb/workerStore');
+      return createDuckDbWorkerStore({ path, workerUrl });
+    }
     const { createDuckDbStore } = await import('./duckdb/duckdbStore');
-    return createDuckDbStore({ path: url.slice('duckdb:'.length) || ':memory:' });
+    return createDuckDbStore({ path });
   }
   throw new ConfigurationError(
     'store',
     `"${url.replace(/\/\/[^@]*@/, '//***@')}" is not a store this version supports: use duckdb:<file> or duckdb::memory:`,
   );
+}
+
+/** `dist/store/duckdb/worker.js` next to the built code, or undefined when running from sources. */
+function builtWorkerUrl(): URL | undefined {
+  const here = import.meta.url;
+  if (!here.endsWith('.js') && !here.endsWith('.cjs')) return undefined;
+  // Built code sits in dist/ (entries and shared chunks alike); the worker is a separate entry.
+  return new URL('./store/duckdb/worker.js', here);
 }

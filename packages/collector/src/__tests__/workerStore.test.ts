@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbWorkerStore } from '../store/duckdb/workerStore';
+import type { Store } from '../store/store';
+import { makeStoredEvent } from './storedEvent';
+
+/**
+ * The worker-thread DuckDB store that built packages use (`openStore('duckdb:…')`). It runs the
+ * built `dist/store/duckdb/worker.js`, so `pnpm build` comes first, as for the CLI tests.
+ */
+const WORKER = new URL('../../dist/store/duckdb/worker.js', import.meta.url);
+const directory = mkdtempSync(join(tmpdir(), 'sightline-worker-'));
+let store: Store;
+
+beforeAll(async () => {
+  if (!existsSync(fileURLToPath(WORKER))) {
+    throw new Error(
+      `${fileURLToPath(WORKER)} is missing: run \`pnpm build\` in packages/collector first`,
+    );
+  }
+  store = await createDuckDbWorkerStore({
+    path: join(directory, 'events.duckdb'),
+    workerUrl: WORKER,
+  });
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('DuckDB store in a worker thread', () => {
+  it('appends, dedupes per tenant and reports counts like the in-process store', async () => {
+    const rows = [
+      makeStoredEvent({ tenant: 'a', messageId: 'w-1', anonymousId: 'anon', userId: 'u1' }),
+      makeStoredEvent({ tenant: 'a', messageId: 'w-2' }),
+      makeStoredEvent({ tenant: 'b', messageId: 'w-1' }),
+    ];
+    const first = await store.append(rows);
+    expect(first.stored).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    );
+    const again = await store.append(rows);
+    expect(again.duplicates).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    );
+    expect(await store.countEvents('a')).toBe(2);
+    expect(await store.findMessageIds('a', ['w-1', 'w-2', 'w-3'])).toEqual(new Set(['w-1', 'w-2']));
+    expect(await store.identityLinks('a')).toEqual([{ anonymousId: 'anon', userId: 'u1' }]);
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('rejects a failing append with the engine’s message and keeps working', async () => {
+    const broken = makeStoredEvent({ messageId: 'w-broken', properties: '{not json' });
+    await expect(store.append([broken])).rejects.toThrow(/JSON|json/);
+    await store.append([makeStoredEvent({ tenant: 'a', messageId: 'w-after' })]);
+    expect(await store.findMessageIds('a', ['w-after'])).toEqual(new Set(['w-after']));
+  });
+
+  it('refuses calls after close', async () => {
+    const other = await createDuckDbWorkerStore({ path: ':memory:', workerUrl: WORKER });
+    await other.close();
+    await expect(other.countEvents('a')).rejects.toThrow(/closed/);
+  });
+});

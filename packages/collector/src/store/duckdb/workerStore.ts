@@ -1,0 +1,73 @@
+import { Worker } from 'node:worker_threads';
+import type { AppendResult, Store, StoredEvent } from '../store';
+
+interface Reply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+/**
+ * The DuckDB store in a worker thread, behind the same `Store` interface. Same durability: an
+ * `append` resolves after the worker's commit. `workerUrl` is the built `worker.js`.
+ *
+ * @example
+ * const store = await createDuckDbWorkerStore({ path: '.sightline/events.duckdb', workerUrl });
+ */
+export async function createDuckDbWorkerStore(options: {
+  path: string;
+  workerUrl: URL;
+}): Promise<Store> {
+  const worker = new Worker(options.workerUrl, { workerData: { path: options.path } });
+  const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  let closed = false;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    waiting.set(0, { resolve: () => resolve(), reject });
+  });
+  worker.on('message', (reply: Reply) => {
+    const entry = waiting.get(reply.id);
+    if (!entry) return;
+    waiting.delete(reply.id);
+    if (reply.error !== undefined) entry.reject(new Error(reply.error));
+    else entry.resolve(reply.result);
+  });
+  const fail = (error: Error) => {
+    failure = error;
+    for (const entry of waiting.values()) entry.reject(error);
+    waiting.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => {
+    if (!closed) fail(new Error(`the DuckDB store worker exited (code ${code})`));
+  });
+  await ready;
+
+  function call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (failure) return Promise.reject(failure);
+    if (closed) return Promise.reject(new Error('The DuckDB store is closed.'));
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, method, args });
+    });
+  }
+
+  return {
+    kind: 'duckdb',
+    append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
+    findMessageIds: (tenant, messageIds) => call<Set<string>>('findMessageIds', tenant, messageIds),
+    countEvents: (tenant) => call<number>('countEvents', tenant),
+    identityLinks: (tenant) =>
+      call<Array<{ anonymousId: string; userId: string }>>('identityLinks', tenant),
+    ping: () => call<void>('ping'),
+    async close() {
+      if (closed) return;
+      await call<void>('close');
+      closed = true;
+      await worker.terminate();
+    },
+  };
+}
