@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@sightline/core';
 import type { Store } from './store';
 
@@ -27,10 +29,14 @@ export async function openStore(url: string): Promise<Store> {
   );
 }
 
-/** `dist/store/duckdb/worker.js` next to the built code, or undefined when running from sources. */
+/**
+ * `dist/store/duckdb/worker.js` next to the built code, or undefined when running from sources or
+ * from a bundle that did not keep the file (the in-process store is used then).
+ */
 function builtWorkerUrl(): URL | undefined {
   const here = import.meta.url;
-  if (!here.endsWith('.js') && !here.endsWith('.cjs')) return undefined;
+  if (!here.startsWith('file:') || !/\.c?js$/.test(here)) return undefined;
   // Built code sits in dist/ (entries and shared chunks alike); the worker is a separate entry.
-  return new URL('./store/duckdb/worker.js', here);
+  const url = new URL('./store/duckdb/worker.js', here);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
 }
