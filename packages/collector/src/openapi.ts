@@ -210,6 +210,14 @@ const getRouteResponses = {
 
 const security = [{ basicWriteKey: [] }, {}] as const;
 
+/** Every ingest path takes the same JSON as text/plain, which browsers send without a preflight. */
+const textPlainBody = {
+  schema: {
+    type: 'string',
+    description: 'The same JSON, sent as text/plain to avoid a CORS preflight.',
+  },
+} as const;
+
 function singleEvent(type: string) {
   return {
     post: {
@@ -227,12 +235,7 @@ function singleEvent(type: string) {
               ],
             },
           },
-          'text/plain': {
-            schema: {
-              type: 'string',
-              description: 'The same JSON, sent as text/plain to avoid a CORS preflight.',
-            },
-          },
+          'text/plain': textPlainBody,
         },
       },
       responses: ingestResponses,
@@ -283,7 +286,7 @@ export const openApiDocument = {
                 },
               },
             },
-            'text/plain': { schema: { type: 'string' } },
+            'text/plain': textPlainBody,
           },
         },
         responses: ingestResponses,

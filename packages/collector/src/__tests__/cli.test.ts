@@ -1,36 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
+import {
+  assertCliBuilt,
+  type Exit,
+  killAll,
+  type RunningCli,
+  spawnCli,
+  startCli as startCliIn,
+} from './cliProcess';
 
 /**
  * The CLI as users run it: the built `dist/cli.js` in a child process (`pnpm build` first, as
  * `pnpm check` does), talking real HTTP over loopback to a real DuckDB file.
  */
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-
 const children = new Set<ChildProcess>();
 const directories: string[] = [];
 
-beforeAll(() => {
-  if (!existsSync(CLI))
-    throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/collector first`);
-});
+beforeAll(assertCliBuilt);
 
 afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  children.clear();
+  await killAll(children);
   for (const directory of directories.splice(0))
     rmSync(directory, { recursive: true, force: true });
 });
@@ -41,85 +36,14 @@ function tempDir(): string {
   return directory;
 }
 
-/** The parent's environment without any SIGHTLINE_* variable, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('SIGHTLINE_')) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface RunningCli {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<Exit>;
-}
-
-function spawnCli(cwd: string, args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env) });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<Exit>((done) => {
-    child.once('exit', (code, signal) => done({ code, signal }));
-  });
-  // 'exit' can come before the pipes are drained; 'close' comes after both.
-  const closed = new Promise<Exit>((done) => {
-    child.once('close', (code, signal) => done({ code, signal }));
-  });
-  return { child, exited, closed, stdout: () => stdout, stderr: () => stderr };
-}
-
-/** Starts `sightline-collector <args>` and resolves once it prints the URL it listens on. */
-async function startCli(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<RunningCli> {
-  const cli = spawnCli(cwd, args, env);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no "listening on" line in 15 s:\n${cli.stdout()}${cli.stderr()}`)),
-      15_000,
-    );
-    const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(cli.stdout());
-      if (!match?.[1]) return;
-      clearTimeout(timer);
-      cli.child.stdout?.off('data', onData);
-      resolve(match[1]);
-    };
-    cli.child.stdout?.on('data', onData);
-    void cli.closed.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          `the CLI exited (${code ?? signal}) before listening:\n${cli.stdout()}${cli.stderr()}`,
-        ),
-      );
-    });
-  });
-  // Leaves the stdout parsing to the test once the banner is complete (it is written in one go).
-  return { child: cli.child, url, stdout: cli.stdout, stderr: cli.stderr, exited: cli.closed };
+/** Starts the CLI in `cwd` (see cliProcess.ts), cleaned up after each test. */
+function startCli(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return startCliIn(cwd, args, env, children);
 }
 
 /** Runs a CLI command to completion. */
 async function runCli(args: string[], env: Record<string, string> = {}) {
-  const cli = spawnCli(tempDir(), args, env);
+  const cli = spawnCli(tempDir(), args, env, children);
   const { code } = await cli.closed;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

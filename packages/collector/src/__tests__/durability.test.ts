@@ -1,18 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
+import { assertCliBuilt, killAll, startCli } from './cliProcess';
 
 /**
  * "A 200 means the events are durable: an acknowledged event survives a crash." The built CLI
  * (`pnpm build` first) runs as a child process on a DuckDB file, takes concurrent batches, and is
  * SIGKILLed mid-load; every messageId it acknowledged must be in the file afterwards.
  */
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const WRITE_KEY = 'wk_durability_1234';
 const TENANT = 'durable';
 const CYCLES = 3;
@@ -24,78 +23,23 @@ let directory: string;
 const children = new Set<ChildProcess>();
 
 beforeAll(() => {
-  if (!existsSync(CLI))
-    throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/collector first`);
+  assertCliBuilt();
   directory = mkdtempSync(join(tmpdir(), 'sightline-'));
 });
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
+  await killAll(children);
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface RunningCli {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<Exit>;
-}
-
 /** `sightline-collector start` on `file`, resolved once it prints the URL it listens on. */
-function startCli(file: string): Promise<RunningCli> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SIGHTLINE_')),
+function startDurableCli(file: string) {
+  return startCli(
+    directory,
+    ['start', '--port', '0', '--store', `duckdb:${file}`, '--write-key', `${WRITE_KEY}=${TENANT}`],
+    {},
+    children,
   );
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'start',
-      '--port',
-      '0',
-      '--store',
-      `duckdb:${file}`,
-      '--write-key',
-      `${WRITE_KEY}=${TENANT}`,
-    ],
-    { cwd: directory, env },
-  );
-  children.add(child);
-  const exited = new Promise<Exit>((done) => {
-    child.once('close', (code, signal) => done({ code, signal }));
-  });
-  let output = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no "listening on" line in 15 s:\n${output}`)),
-      15_000,
-    );
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url, exited });
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the CLI exited (${code ?? signal}) before listening:\n${output}`));
-    });
-  });
 }
 
 function post(url: string, body: string, agent: Agent): Promise<number> {
@@ -195,7 +139,7 @@ it('keeps every acknowledged event across three SIGKILLs of the CLI under concur
   for (let cycle = 0; cycle < CYCLES; cycle += 1) {
     // From the second cycle on, the CLI opens a file whose last process was killed: DuckDB
     // replays its write-ahead log, and new writes go on top of the replayed data.
-    const cli = await startCli(file);
+    const cli = await startDurableCli(file);
     const load = startLoad(cli.url, sent.length);
     await new Promise((done) => setTimeout(done, LOAD_MS));
     const inFlightAtKill = load.inFlight;

@@ -333,23 +333,4 @@ describe('createWriteQueue', () => {
     ]);
     expect(reports.every((report) => report.seconds >= 0)).toBe(true);
   });
-
-  it('abandon() rejects the writes still waiting, not the one the store is running', async () => {
-    const store = new ControlledStore();
-    const queue = createWriteQueue(store);
-    const running = track(queue.write(rows(1, 'running')));
-    const waiting = track(queue.write(rows(2, 'waiting')));
-    const first = await store.call(1);
-    const closing = new Error('closing');
-    queue.abandon(closing);
-    expect(queue.depth).toBe(0);
-    await settle();
-    expect(waiting.status).toBe('rejected');
-    expect(waiting.error).toBe(closing);
-    expect(running.status).toBe('pending');
-    first.resolve();
-    await queue.idle();
-    expect(running.status).toBe('resolved');
-    expect(store.calls).toHaveLength(1);
-  });
 });

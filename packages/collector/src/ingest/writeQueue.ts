@@ -36,7 +36,7 @@ export interface WriteQueueOptions {
 export function createWriteQueue(store: Store, options: WriteQueueOptions = {}) {
   const maxPendingRows = options.maxPendingRows ?? 100_000;
   const maxRowsPerWrite = options.maxRowsPerWrite ?? 20_000;
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let pendingRows = 0;
   let writing: Promise<void> | undefined;
 
@@ -119,13 +119,6 @@ export function createWriteQueue(store: Store, options: WriteQueueOptions = {}) 
     /** Resolves when every accepted row has been written (or failed). */
     async idle(): Promise<void> {
       while (writing) await writing;
-    },
-    /** Rejects everything still waiting (used when closing). */
-    abandon(error: Error): void {
-      const left = pending;
-      pending = [];
-      pendingRows = 0;
-      for (const entry of left) entry.reject(error);
     },
   };
 }
