@@ -155,13 +155,15 @@ export function createCollector(options: CollectorOptions): Collector {
       );
     }
 
+    const batchContext = !type && isObject(body.context) ? body.context : undefined;
+    const batchContextInspection = batchContext && inspectPart(batchContext, 'context', 1);
     const context: IngestContext = {
       tenant,
       receivedAt: now,
       batchSentAt: typeof body.sentAt === 'string' && !type ? parseTime(body.sentAt) : undefined,
-      batchContext: !type && isObject(body.context) ? body.context : undefined,
-      batchContextProblem:
-        !type && isObject(body.context) ? inspectPart(body.context, 'context', 1) : undefined,
+      batchContext,
+      batchContextProblem: batchContextInspection?.problem,
+      batchContextMaxBytes: batchContextInspection?.maxBytes,
       clientIp: clientAddress(
         request.headers.get('x-forwarded-for'),
         connection?.clientIp,

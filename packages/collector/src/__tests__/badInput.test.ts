@@ -337,6 +337,16 @@ describe('nesting', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it('a string ending in an escaped backslash ends there, so the nesting after it counts', async () => {
+    // "x\\" in the raw text: the quote after two backslashes closes the string.
+    const deep = `${'['.repeat(MAX_JSON_DEPTH + 5)}${']'.repeat(MAX_JSON_DEPTH + 5)}`;
+    const result = await send(
+      batchText(eventText(nextId('backslash'), `,"properties":{"s":"x\\\\","p":${deep}}`)),
+    );
+    expectError(result, 400, 'too_deep');
+    expect((result.body.error as { limitDepth?: number }).limitDepth).toBe(MAX_JSON_DEPTH);
+  });
+
   it('brackets inside strings do not count as nesting', async () => {
     const id = nextId('brackets');
     const result = await send(

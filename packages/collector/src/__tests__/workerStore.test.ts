@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbWorkerStore } from '../store/duckdb/workerStore';
-import type { Store } from '../store/store';
+import type { Store, StoredEvent } from '../store/store';
 import { makeStoredEvent } from './storedEvent';
 
 /**
@@ -60,8 +60,11 @@ describe('DuckDB store in a worker thread', () => {
   });
 
   it('rejects a failing append with the engine’s message and keeps working', async () => {
-    const broken = makeStoredEvent({ messageId: 'w-broken', properties: '{not json' });
-    await expect(store.append([broken])).rejects.toThrow(/JSON|json/);
+    const broken = makeStoredEvent({
+      messageId: 'w-broken',
+      type: null as unknown as StoredEvent['type'],
+    });
+    await expect(store.append([broken])).rejects.toThrow(/NOT NULL/i);
     await store.append([makeStoredEvent({ tenant: 'a', messageId: 'w-after' })]);
     expect(await store.findMessageIds('a', ['w-after'])).toEqual(new Set(['w-after']));
   });

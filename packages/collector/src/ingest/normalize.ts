@@ -37,6 +37,8 @@ export interface IngestContext {
   batchContext: Record<string, unknown> | undefined;
   /** What is wrong with `batchContext` (forbidden keys, depth), if anything: every event fails. */
   batchContextProblem?: FieldProblem;
+  /** Upper bound of the JSON size of `batchContext` (`inspectPart`), 0 without one. */
+  batchContextMaxBytes?: number;
   clientIp: string | undefined;
   ipPolicy: IpPolicy;
   /** The server-side PII filter, or undefined when turned off. */
@@ -92,20 +94,30 @@ export function normalizeEvent(
   // Checked before merging, so the merge below can use Object.assign (a `__proto__` key would
   // otherwise set the copy's prototype) instead of spread, which is slow on Node 20. The batch's
   // `context` was checked once for the whole request; its keys and depth count for every event.
-  const problem = context.batchContextProblem ?? inspectEvent(raw);
-  if (problem) return reject(problem.field, problem.reason, problem.message);
+  if (context.batchContextProblem) {
+    const { field, reason, message } = context.batchContextProblem;
+    return reject(field, reason, message);
+  }
+  const inspection = inspectEvent(raw);
+  if (inspection.problem) {
+    const { field, reason, message } = inspection.problem;
+    return reject(field, reason, message);
+  }
   const merged = context.batchContext
     ? Object.assign({}, raw, {
         context: Object.assign({}, context.batchContext, isObject(raw.context) ? raw.context : {}),
       })
     : raw;
-  const bytes = utf8ByteLength(JSON.stringify(merged));
-  if (bytes > LIMITS.maxEventBytes) {
-    return reject(
-      '(event)',
-      'event_too_large',
-      `the event is ${bytes} bytes; the limit is 32 KB: move large payloads out of the event`,
-    );
+  // Serialised to measure only when the cheap bound says it might be over the limit.
+  if (inspection.maxBytes + (context.batchContextMaxBytes ?? 0) > LIMITS.maxEventBytes) {
+    const bytes = utf8ByteLength(JSON.stringify(merged));
+    if (bytes > LIMITS.maxEventBytes) {
+      return reject(
+        '(event)',
+        'event_too_large',
+        `the event is ${bytes} bytes; the limit is 32 KB: move large payloads out of the event`,
+      );
+    }
   }
   const validation = validateEvent(merged);
   if (!validation.success) {

@@ -2,7 +2,9 @@ import type { EventType } from '@sightline/core';
 
 /**
  * One event as stored. Typed columns hold what queries filter and group on; the rest of the event
- * stays as JSON text. Times are Unix milliseconds (UTC).
+ * stays as JSON text. Times are Unix milliseconds (UTC). `properties`, `traits` and `context` must
+ * be `JSON.stringify` output of well-formed strings (the collector's normaliser makes them so):
+ * stores append them as they are, without parsing them again.
  */
 export interface StoredEvent {
   tenant: string;

@@ -83,8 +83,23 @@ const CREATE_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${STAGING} (${COLUMNS.m
   (column) => `${column.name} ${STAGING_TYPES[column.kind]}`,
 ).join(', ')})`;
 
+/** Per-connection scratch table for the identity links of a batch appended straight to events. */
+const LINKS_STAGING = 'identity_links_staging';
+const CREATE_LINKS_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${LINKS_STAGING} (
+  tenant VARCHAR, anonymous_id VARCHAR, user_id VARCHAR, first_seen TIMESTAMPTZ)`;
+const INSERT_STAGED_LINKS_SQL = `INSERT INTO identity_links (tenant, anonymous_id, user_id, first_seen)
+  SELECT tenant, anonymous_id, user_id, first_seen FROM ${LINKS_STAGING}
+  ON CONFLICT DO NOTHING`;
+
 /**
- * Moves the staged batch into events; rows whose key is already stored are skipped by the primary
+ * How many recently committed (tenant, messageId) keys, and identity links, the store remembers in
+ * memory. Client retries come within seconds to minutes, so a retried event is almost always found
+ * here and never reaches DuckDB; see `#append`. About 100 bytes each.
+ */
+const RECENT_KEYS = 100_000;
+
+/**
+ * The slow path's move of the staged batch into events; rows whose key is already stored are skipped by the primary
  * key. The batch itself holds each key once (deduplicated in JS before staging), so no window
  * function is needed. `RETURNING tenant` is used only for batches of several tenants.
  */
@@ -150,6 +165,7 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     await writer.run(`SET GLOBAL memory_limit = '128MB'`);
     await runMigrations(writer);
     await writer.run(CREATE_STAGING_SQL);
+    await writer.run(CREATE_LINKS_STAGING_SQL);
     const reader = await instance.connect();
     connections.push(reader);
     return new DuckDbStore(instance, writer, reader);
@@ -167,6 +183,10 @@ class DuckDbStore implements Store {
   readonly #reader: DuckDBConnection;
   readonly #writes = createSerialQueue();
   readonly #reads = createSerialQueue();
+  /** (tenant, messageId) keys committed lately, oldest first; see {@link RECENT_KEYS}. */
+  readonly #recentKeys = createRecentSet(RECENT_KEYS);
+  /** Identity links committed lately (tenant, anonymous id, user id). */
+  readonly #recentLinks = createRecentSet(RECENT_KEYS);
   #closing: Promise<void> | undefined;
 
   constructor(instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection) {
@@ -238,37 +258,132 @@ class DuckDbStore implements Store {
     return queue.enqueue(task);
   }
 
+  /**
+   * Dedupe in two layers. Keys committed lately are remembered in memory, so a client's retry is
+   * counted as a duplicate without touching DuckDB. The rest are appended straight into `events`
+   * (the fast path: no staging copy, no `ON CONFLICT`), where the primary key still guards every
+   * row: if one of them was stored before the store's memory begins (an old retry, a restart),
+   * the append fails with a key violation, the transaction is rolled back, and the batch takes the
+   * slow path, staging plus `INSERT … ON CONFLICT DO NOTHING`, which skips exactly the stored rows.
+   */
   async #append(events: readonly StoredEvent[]): Promise<AppendResult> {
     const result: AppendResult = { stored: new Map(), duplicates: new Map() };
     if (events.length === 0) return result;
     const received = new Map<string, number>();
-    // The first row of each (tenant, messageId) in the batch; later copies are duplicates.
+    // The first row of each (tenant, messageId) not known to be stored; later copies are duplicates.
     const seen = new Set<string>();
-    const unique: StoredEvent[] = [];
-    let links = false;
+    const fresh: StoredEvent[] = [];
+    const keys: string[] = [];
     for (const event of events) {
       received.set(event.tenant, (received.get(event.tenant) ?? 0) + 1);
       const key = `${event.tenant}\u0000${event.messageId}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key) || this.#recentKeys.has(key)) continue;
       seen.add(key);
-      unique.push(event);
-      if (event.userId !== null && (event.anonymousId !== null || event.previousId !== null)) {
-        links = true;
-      }
+      fresh.push(event);
+      keys.push(key);
     }
 
+    if (fresh.length > 0) {
+      const stored = (await this.#appendFast(fresh)) ?? (await this.#appendStaged(fresh));
+      for (const [tenant, count] of stored) result.stored.set(tenant, count);
+      for (const key of keys) this.#recentKeys.add(key);
+    }
+    for (const [tenant, count] of received) {
+      const stored = result.stored.get(tenant) ?? 0;
+      result.stored.set(tenant, stored);
+      result.duplicates.set(tenant, count - stored);
+    }
+    return result;
+  }
+
+  /**
+   * Appends rows none of which the batch repeats straight into `events`, with their links, in one
+   * transaction. Resolves with the rows stored per tenant, or undefined (everything rolled back)
+   * when a row's key is already stored.
+   */
+  async #appendFast(events: readonly StoredEvent[]): Promise<Map<string, number> | undefined> {
+    const connection = this.#writer;
+    const links = this.#newLinks(events);
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await this.#appendRows('events', undefined, events);
+      if (links.length > 0) {
+        const appender = await connection.createAppender(LINKS_STAGING, 'main', 'temp');
+        try {
+          for (const link of links) {
+            appender.appendVarchar(link.tenant);
+            appender.appendVarchar(link.anonymousId);
+            appender.appendVarchar(link.userId);
+            appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(link.firstSeen)));
+            appender.endRow();
+          }
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+        await connection.run(INSERT_STAGED_LINKS_SQL);
+        await connection.run(`DELETE FROM ${LINKS_STAGING}`);
+      }
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => {});
+      if (isKeyViolation(error)) return undefined;
+      throw error;
+    }
+    for (const link of links) this.#recentLinks.add(link.key);
+    const stored = new Map<string, number>();
+    for (const event of events) stored.set(event.tenant, (stored.get(event.tenant) ?? 0) + 1);
+    return stored;
+  }
+
+  /**
+   * The identity links `events` carry that the store has not recorded lately, once each, with
+   * the earliest event time of the batch: anonymousId → userId, and previousId → userId of aliases.
+   */
+  #newLinks(events: readonly StoredEvent[]): Link[] {
+    const links = new Map<string, Link>();
+    const add = (event: StoredEvent, anonymousId: string) => {
+      const key = `${event.tenant}\u0000${anonymousId}\u0000${event.userId}`;
+      if (this.#recentLinks.has(key)) return;
+      const known = links.get(key);
+      if (known) known.firstSeen = Math.min(known.firstSeen, event.timestamp);
+      else {
+        links.set(key, {
+          key,
+          tenant: event.tenant,
+          anonymousId,
+          userId: event.userId!,
+          firstSeen: event.timestamp,
+        });
+      }
+    };
+    for (const event of events) {
+      if (event.userId === null) continue;
+      if (event.anonymousId !== null) add(event, event.anonymousId);
+      if (event.type === 'alias' && event.previousId !== null) add(event, event.previousId);
+    }
+    return [...links.values()];
+  }
+
+  /** The slow path: stages the rows, then moves those not stored yet into events. */
+  async #appendStaged(unique: readonly StoredEvent[]): Promise<Map<string, number>> {
+    const stored = new Map<string, number>();
+    const tenants = new Set(unique.map((event) => event.tenant));
+    const links = unique.some(
+      (event) => event.userId !== null && (event.anonymousId !== null || event.previousId !== null),
+    );
     const connection = this.#writer;
     await connection.run('BEGIN TRANSACTION');
     try {
-      await this.#stage(unique);
-      if (received.size === 1) {
+      await this.#appendRows(STAGING, 'temp', unique);
+      if (tenants.size === 1) {
         const inserted = await connection.run(INSERT_EVENTS_SQL);
-        result.stored.set(unique[0]!.tenant, Number(inserted.rowsChanged));
+        stored.set(unique[0]!.tenant, Number(inserted.rowsChanged));
       } else {
         const inserted = await connection.runAndReadAll(INSERT_EVENTS_RETURNING_SQL);
         for (const [tenant] of inserted.getRowsJS()) {
           const key = String(tenant);
-          result.stored.set(key, (result.stored.get(key) ?? 0) + 1);
+          stored.set(key, (stored.get(key) ?? 0) + 1);
         }
       }
       if (links) await connection.run(INSERT_LINKS_SQL);
@@ -279,17 +394,16 @@ class DuckDbStore implements Store {
       await connection.run('ROLLBACK').catch(() => {});
       throw error;
     }
-    for (const [tenant, count] of received) {
-      const stored = result.stored.get(tenant) ?? 0;
-      result.stored.set(tenant, stored);
-      result.duplicates.set(tenant, count - stored);
-    }
-    return result;
+    return stored;
   }
 
-  /** Bulk-loads `events` into the staging table, inside the caller's transaction. */
-  async #stage(events: readonly StoredEvent[]): Promise<void> {
-    const appender = await this.#writer.createAppender(STAGING, 'main', 'temp');
+  /** Appends `events` to `table` with an appender, inside the caller's transaction. */
+  async #appendRows(
+    table: string,
+    catalog: 'temp' | undefined,
+    events: readonly StoredEvent[],
+  ): Promise<void> {
+    const appender = await this.#writer.createAppender(table, 'main', catalog);
     try {
       for (const event of events) {
         for (const column of COLUMNS) appendValue(appender, column.kind, event[column.field]);
@@ -297,12 +411,53 @@ class DuckDbStore implements Store {
       }
       appender.flushSync();
     } catch (error) {
-      appender.clear(); // drop a half-built row so closing does not try to flush it
+      appender.clear(); // drop unflushed rows so closing does not try to flush them again
       throw error;
     } finally {
       appender.closeSync();
     }
   }
+}
+
+interface Link {
+  key: string;
+  tenant: string;
+  anonymousId: string;
+  userId: string;
+  firstSeen: number;
+}
+
+/** DuckDB's error for a row whose primary key is already in the table. */
+function isKeyViolation(error: unknown): boolean {
+  return error instanceof Error && /violates primary key constraint/i.test(error.message);
+}
+
+interface RecentSet {
+  has(key: string): boolean;
+  /** Adds `key`, forgetting the oldest key once `capacity` are held. */
+  add(key: string): void;
+}
+
+/**
+ * A set of at most `capacity` strings that forgets the oldest first. The order is kept in a ring
+ * of slots: evicting through a Set's own iterator would scan the tombstones that deletions leave
+ * at the front of V8's hash table, and slow down as they pile up.
+ */
+function createRecentSet(capacity: number): RecentSet {
+  const keys = new Set<string>();
+  const ring: Array<string | undefined> = new Array(capacity);
+  let next = 0;
+  return {
+    has: (key) => keys.has(key),
+    add(key) {
+      if (keys.has(key)) return;
+      const oldest = ring[next];
+      if (oldest !== undefined) keys.delete(oldest);
+      ring[next] = key;
+      next = (next + 1) % capacity;
+      keys.add(key);
+    },
+  };
 }
 
 function appendValue(appender: DuckDBAppender, kind: ColumnKind, value: unknown): void {
