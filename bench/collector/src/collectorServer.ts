@@ -33,6 +33,9 @@ function createNoopStore(): Store {
       for (const event of events) stored.set(event.tenant, (stored.get(event.tenant) ?? 0) + 1);
       return { stored, duplicates: new Map([...stored.keys()].map((tenant) => [tenant, 0])) };
     },
+    async query() {
+      throw new Error('the no-op store answers no queries');
+    },
     async findMessageIds() {
       return new Set<string>();
     },
@@ -74,6 +77,7 @@ async function createDeferredStore(url: string): Promise<Store> {
       for (const event of events) stored.set(event.tenant, (stored.get(event.tenant) ?? 0) + 1);
       return { stored, duplicates: new Map() };
     },
+    query: (statement) => target.query(statement),
     findMessageIds: (tenant, ids) => target.findMessageIds(tenant, ids),
     countEvents: (tenant) => target.countEvents(tenant),
     identityLinks: (tenant) => target.identityLinks(tenant),

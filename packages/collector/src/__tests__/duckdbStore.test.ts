@@ -61,7 +61,7 @@ function batch(count: number, overrides: Partial<StoredEvent> = {}): StoredEvent
 }
 
 describe('migrations', () => {
-  it('create events, identity_links and schema_migrations on a new file', async () => {
+  it('create events, identity_links, daily_usage, erasure_audit and schema_migrations on a new file', async () => {
     const store = await openStore();
     await store.close();
 
@@ -70,6 +70,8 @@ describe('migrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
+      'daily_usage',
+      'erasure_audit',
       'events',
       'identity_links',
       'schema_migrations',
@@ -94,7 +96,8 @@ describe('migrations', () => {
       data_type: 'DOUBLE',
       is_nullable: 'YES',
     });
-    expect(columns).toHaveLength(27);
+    expect(columns).toContainEqual({ column_name: 'seq', data_type: 'BIGINT', is_nullable: 'YES' });
+    expect(columns).toHaveLength(28);
   });
 
   it('are recorded once when the same file is opened again', async () => {
@@ -107,34 +110,34 @@ describe('migrations', () => {
 
   it('apply only the missing versions and report them', async () => {
     const extra: Migration = {
-      version: 2,
+      version: 3,
       description: 'add a table',
       sql: 'CREATE TABLE extra (id INTEGER)',
     };
     await withConnection(':memory:', async (connection) => {
-      expect(await runMigrations(connection)).toEqual([1]);
+      expect(await runMigrations(connection)).toEqual([1, 2]);
       expect(await runMigrations(connection)).toEqual([]);
-      expect(await runMigrations(connection, [...migrations, extra])).toEqual([2]);
+      expect(await runMigrations(connection, [...migrations, extra])).toEqual([3]);
       expect(await runMigrations(connection, [...migrations, extra])).toEqual([]);
     });
   });
 
   it('roll back a failing migration entirely and name it in the error', async () => {
     const broken: Migration = {
-      version: 2,
+      version: 3,
       description: 'half-broken',
       sql: 'CREATE TABLE half (id INTEGER); SELECT no_such_column FROM half;',
     };
     await withConnection(':memory:', async (connection) => {
       await expect(runMigrations(connection, [...migrations, broken])).rejects.toThrow(
-        /Schema migration 2 \(half-broken\) failed/,
+        /Schema migration 3 \(half-broken\) failed/,
       );
       const tables = await connection.runAndReadAll(
         `SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'`,
       );
       expect(tables.getRowsJS()).toEqual([[0n]]);
       const versions = await connection.runAndReadAll('SELECT version FROM schema_migrations');
-      expect(versions.getRowsJS()).toEqual([[1]]);
+      expect(versions.getRowsJS()).toEqual([[1], [2]]);
     });
   });
 
@@ -447,6 +450,84 @@ describe('identity links', () => {
     expect(await query(dbPath, 'SELECT epoch_ms(first_seen) AS ms FROM identity_links')).toEqual([
       { ms: BigInt(Date.UTC(2024, 5, 1)) },
     ]);
+  });
+});
+
+describe('first_seen of a link', () => {
+  it('moves earlier when a later batch carries an older event (events arrive out of order)', async () => {
+    const store = await openStore();
+    const link = { anonymousId: 'a', userId: 'u' };
+    await store.append([makeStoredEvent({ ...link, timestamp: Date.UTC(2024, 5, 3) })]);
+    await store.append([makeStoredEvent({ ...link, timestamp: Date.UTC(2024, 5, 1) })]);
+    await store.append([makeStoredEvent({ ...link, timestamp: Date.UTC(2024, 5, 2) })]);
+    await store.close();
+
+    expect(await query(dbPath, 'SELECT epoch_ms(first_seen) AS ms FROM identity_links')).toEqual([
+      { ms: BigInt(Date.UTC(2024, 5, 1)) },
+    ]);
+  });
+});
+
+describe('seq and daily usage', () => {
+  it('number stored rows in arrival order, across appends and reopening, skipping duplicates', async () => {
+    const first = batch(3);
+    let store = await openStore();
+    await store.append(first);
+    await store.append([first[0]!, ...batch(2)]);
+    await store.close();
+    store = await openStore();
+    await store.append(batch(1));
+    await store.close();
+
+    const rows = await query(dbPath, 'SELECT seq FROM events ORDER BY seq');
+    const seqs = rows.map((row) => Number(row.seq));
+    expect(seqs).toHaveLength(6);
+    expect(new Set(seqs).size).toBe(6);
+    expect(seqs.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(seqs[5]).toBeGreaterThan(seqs[4]!);
+  });
+
+  it('count stored rows per tenant, UTC day and name, duplicates excluded', async () => {
+    const store = await openStore();
+    const day1 = Date.UTC(2024, 2, 10, 23, 59);
+    const day2 = Date.UTC(2024, 2, 11, 0, 1);
+    const rows = [
+      makeStoredEvent({ event: 'Signed Up', timestamp: day1 }),
+      makeStoredEvent({ event: 'Signed Up', timestamp: day2 }),
+      makeStoredEvent({ event: 'Signed Up', timestamp: day2 }),
+      makeStoredEvent({ type: 'identify', event: null, timestamp: day2 }),
+      makeStoredEvent({ tenant: 'other', event: 'Signed Up', timestamp: day2 }),
+    ];
+    await store.append(rows);
+    await store.append(rows.slice(0, 2)); // duplicates: not counted again
+    await store.close();
+
+    const usage = await query(
+      dbPath,
+      `SELECT tenant, CAST(day AS VARCHAR) AS day, event, count FROM daily_usage ORDER BY ALL`,
+    );
+    expect(usage).toEqual([
+      { tenant: 'default', day: '2024-03-10', event: 'Signed Up', count: 1n },
+      { tenant: 'default', day: '2024-03-11', event: 'Signed Up', count: 2n },
+      { tenant: 'default', day: '2024-03-11', event: 'identify', count: 1n },
+      { tenant: 'other', day: '2024-03-11', event: 'Signed Up', count: 1n },
+    ]);
+  });
+
+  it('migration 2 numbers the rows a version-1 database already holds', async () => {
+    await withConnection(dbPath, async (connection) => {
+      await runMigrations(connection, migrations.slice(0, 1));
+      await connection.run(`INSERT INTO events (tenant, message_id, type, "timestamp", received_at, properties, traits, context)
+        VALUES ('default', 'old-1', 'track', now(), now(), '{}', '{}', '{}'),
+               ('default', 'old-2', 'track', now(), now(), '{}', '{}', '{}')`);
+    });
+    const store = await openStore();
+    await store.append(batch(1));
+    await store.close();
+
+    const rows = await query(dbPath, 'SELECT message_id, seq FROM events ORDER BY seq');
+    expect(rows.map((row) => row.seq)).toEqual([1n, 2n, 3n]);
+    expect(rows.slice(0, 2).map((row) => row.message_id)).toEqual(['old-1', 'old-2']);
   });
 });
 

@@ -12,6 +12,7 @@ import { createRateLimiter } from '../ingest/rateLimit';
 import type { CollectorOptions } from '../options';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import type { Store } from '../store/store';
+import { wrapStore } from './wrapStore';
 
 const WRITE_KEY = 'wk_ingest_12345678';
 const ADMIN_READ_KEY = 'rk_ingest_admin_1234';
@@ -44,7 +45,7 @@ export async function readEvents(path: string): Promise<EventRow[]> {
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(
-      'SELECT * FROM events ORDER BY tenant, message_id',
+      'SELECT * EXCLUDE (seq) FROM events ORDER BY tenant, message_id',
     );
     return reader
       .getRowObjectsJS()
@@ -111,20 +112,6 @@ interface Rejected {
 
 async function bodyOf<T = Record<string, unknown>>(response: Response): Promise<T> {
   return (await response.json()) as T;
-}
-
-/** A store that delegates to `inner`, with some methods replaced. */
-function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' | 'ping'>>): Store {
-  return {
-    kind: inner.kind,
-    append: (events) => inner.append(events),
-    findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
-    countEvents: (tenant) => inner.countEvents(tenant),
-    identityLinks: (tenant) => inner.identityLinks(tenant),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-    ...overrides,
-  };
 }
 
 let dir: string;

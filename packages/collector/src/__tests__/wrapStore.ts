@@ -7,14 +7,15 @@ import type { Store } from '../store/store';
  * @example
  * const slow = wrapStore(duckdb, { append: async (rows) => (await gate, duckdb.append(rows)) });
  */
-export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append'>>): Store {
+export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' | 'ping'>>): Store {
   return {
     kind: inner.kind,
     append: overrides.append ?? ((rows) => inner.append(rows)),
+    query: (statement) => inner.query(statement),
     findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
     countEvents: (tenant) => inner.countEvents(tenant),
     identityLinks: (tenant) => inner.identityLinks(tenant),
-    ping: () => inner.ping(),
+    ping: overrides.ping ?? (() => inner.ping()),
     close: () => inner.close(),
   };
 }

@@ -49,6 +49,10 @@ export class ControlledStore implements Store {
     return calls[count - 1]!;
   }
 
+  async query(): Promise<never> {
+    throw new Error('not used by the write queue');
+  }
+
   async findMessageIds(): Promise<Set<string>> {
     return new Set();
   }

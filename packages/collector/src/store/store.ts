@@ -51,6 +51,21 @@ export interface AppendResult {
   duplicates: Map<string, number>;
 }
 
+/** A value bound to a statement parameter; arrays bind as lists of text. */
+export type SqlValue = string | number | boolean | null | readonly string[];
+
+/**
+ * A read-only SQL statement in the store's dialect, with its values bound positionally (never
+ * spliced into the text). Built by the query compiler (`src/query`).
+ */
+export interface SqlStatement {
+  readonly text: string;
+  readonly values: readonly SqlValue[];
+}
+
+/** A result row: column name → value (integers as numbers, times as Date). */
+export type Row = Record<string, unknown>;
+
 /**
  * Where the collector keeps events. Designed for SQL engines (DuckDB, ClickHouse, PostgreSQL):
  * the collector hands over batches, the store commits them atomically, dedupes on
@@ -71,6 +86,11 @@ export interface Store {
    * `userId`, and alias events (`previousId` → `userId`), record identity links.
    */
   append(events: readonly StoredEvent[]): Promise<AppendResult>;
+  /**
+   * Runs a read-only statement compiled for this store's `kind`, on a connection that sees only
+   * committed writes. Aggregation happens here, in the engine.
+   */
+  query(statement: SqlStatement): Promise<Row[]>;
   /** Which of `messageIds` are stored for `tenant`. */
   findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>>;
   /** Number of stored events of `tenant`. */

@@ -69,6 +69,32 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'add events.seq, daily_usage and erasure_audit',
+    sql: `
+      -- Arrival order, assigned by the store at commit: keyset pagination over it is stable
+      -- while events keep arriving (new rows always sort after every page already read).
+      ALTER TABLE events ADD COLUMN seq BIGINT;
+      UPDATE events SET seq = rowid + 1;
+      -- Per UTC day of the event's timestamp and name: outlives raw events (retention policy).
+      CREATE TABLE daily_usage (
+        tenant VARCHAR NOT NULL,
+        day DATE NOT NULL,
+        event VARCHAR NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (tenant, day, event)
+      );
+      CREATE TABLE erasure_audit (
+        tenant VARCHAR NOT NULL,
+        subject_hash VARCHAR NOT NULL,
+        actor VARCHAR NOT NULL,
+        erased_at TIMESTAMPTZ NOT NULL,
+        events_deleted BIGINT NOT NULL,
+        links_deleted BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

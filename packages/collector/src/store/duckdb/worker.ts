@@ -9,7 +9,14 @@ import { createDuckDbStore } from './duckdbStore';
 
 interface Call {
   id: number;
-  method: 'append' | 'findMessageIds' | 'countEvents' | 'identityLinks' | 'ping' | 'close';
+  method:
+    | 'append'
+    | 'query'
+    | 'findMessageIds'
+    | 'countEvents'
+    | 'identityLinks'
+    | 'ping'
+    | 'close';
   args: unknown[];
 }
 

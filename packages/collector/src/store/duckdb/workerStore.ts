@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { AppendResult, Store, StoredEvent } from '../store';
+import type { AppendResult, Row, Store, StoredEvent } from '../store';
 
 interface Reply {
   id: number;
@@ -58,6 +58,7 @@ export async function createDuckDbWorkerStore(options: {
   return {
     kind: 'duckdb',
     append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
+    query: (statement) => call<Row[]>('query', statement),
     findMessageIds: (tenant, messageIds) => call<Set<string>>('findMessageIds', tenant, messageIds),
     countEvents: (tenant) => call<number>('countEvents', tenant),
     identityLinks: (tenant) =>

@@ -1,0 +1,442 @@
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDateValue,
+  DuckDBTimestampTZValue,
+} from '@duckdb/node-api';
+import type { AppendResult, StoredEvent } from '../store';
+
+/** How a `StoredEvent` field is appended. */
+type ColumnKind = 'text' | 'time' | 'number' | 'json';
+
+interface Column {
+  readonly name: string;
+  readonly field: keyof StoredEvent;
+  readonly kind: ColumnKind;
+}
+
+/** `events` columns in table order, `seq` (assigned here) excepted; identifiers only, never values. */
+const COLUMNS = [
+  { name: 'tenant', field: 'tenant', kind: 'text' },
+  { name: 'message_id', field: 'messageId', kind: 'text' },
+  { name: 'type', field: 'type', kind: 'text' },
+  { name: 'event', field: 'event', kind: 'text' },
+  { name: '"timestamp"', field: 'timestamp', kind: 'time' },
+  { name: 'received_at', field: 'receivedAt', kind: 'time' },
+  { name: 'sent_at', field: 'sentAt', kind: 'time' },
+  { name: 'user_id', field: 'userId', kind: 'text' },
+  { name: 'anonymous_id', field: 'anonymousId', kind: 'text' },
+  { name: 'session_id', field: 'sessionId', kind: 'text' },
+  { name: 'group_id', field: 'groupId', kind: 'text' },
+  { name: 'previous_id', field: 'previousId', kind: 'text' },
+  { name: 'utm_source', field: 'utmSource', kind: 'text' },
+  { name: 'utm_medium', field: 'utmMedium', kind: 'text' },
+  { name: 'utm_campaign', field: 'utmCampaign', kind: 'text' },
+  { name: 'utm_term', field: 'utmTerm', kind: 'text' },
+  { name: 'utm_content', field: 'utmContent', kind: 'text' },
+  { name: 'referrer_domain', field: 'referrerDomain', kind: 'text' },
+  { name: 'revenue', field: 'revenue', kind: 'number' },
+  { name: 'currency', field: 'currency', kind: 'text' },
+  { name: 'browser', field: 'browser', kind: 'text' },
+  { name: 'os', field: 'os', kind: 'text' },
+  { name: 'device_type', field: 'deviceType', kind: 'text' },
+  { name: 'ip', field: 'ip', kind: 'text' },
+  { name: 'properties', field: 'properties', kind: 'json' },
+  { name: 'traits', field: 'traits', kind: 'json' },
+  { name: 'context', field: 'context', kind: 'json' },
+] as const satisfies readonly Column[];
+
+// Compile-time check that every StoredEvent field has a column.
+type UnmappedField = Exclude<keyof StoredEvent, (typeof COLUMNS)[number]['field']>;
+const allFieldsMapped: UnmappedField extends never ? true : UnmappedField = true;
+void allFieldsMapped;
+
+const STAGING = 'events_staging';
+const COLUMN_LIST = `${COLUMNS.map((column) => column.name).join(', ')}, seq`;
+
+const STAGING_TYPES: Record<ColumnKind, string> = {
+  text: 'VARCHAR',
+  time: 'TIMESTAMPTZ',
+  number: 'DOUBLE',
+  json: 'VARCHAR',
+};
+
+const LINKS_STAGING = 'identity_links_staging';
+const USAGE_STAGING = 'daily_usage_staging';
+
+/**
+ * Per-connection scratch tables (temporary: not logged to the WAL, so staging costs no disk I/O).
+ * `events_staging` serves the slow path only; the others take the small side tables of a batch.
+ */
+const CREATE_STAGING_SQL = [
+  `CREATE OR REPLACE TEMP TABLE ${STAGING} (${COLUMNS.map(
+    (column) => `${column.name} ${STAGING_TYPES[column.kind]}`,
+  ).join(', ')}, seq BIGINT)`,
+  `CREATE OR REPLACE TEMP TABLE ${LINKS_STAGING} (
+    tenant VARCHAR, anonymous_id VARCHAR, user_id VARCHAR, first_seen TIMESTAMPTZ)`,
+  `CREATE OR REPLACE TEMP TABLE ${USAGE_STAGING} (tenant VARCHAR, day DATE, event VARCHAR, count BIGINT)`,
+];
+
+/** A link seen again with an earlier event keeps the earliest time (events arrive out of order). */
+const INSERT_STAGED_LINKS_SQL = `INSERT INTO identity_links (tenant, anonymous_id, user_id, first_seen)
+  SELECT tenant, anonymous_id, user_id, first_seen FROM ${LINKS_STAGING}
+  ON CONFLICT DO UPDATE SET first_seen = least(identity_links.first_seen, excluded.first_seen)`;
+
+const INSERT_STAGED_USAGE_SQL = `INSERT INTO daily_usage (tenant, day, event, count)
+  SELECT tenant, day, event, count FROM ${USAGE_STAGING}
+  ON CONFLICT DO UPDATE SET count = daily_usage.count + excluded.count`;
+
+/** The slow path's move of the staged batch into events: rows whose key is stored are skipped. */
+const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMN_LIST})
+  SELECT ${COLUMN_LIST} FROM ${STAGING}
+  ON CONFLICT DO NOTHING
+  RETURNING tenant, epoch_ms("timestamp") AS ts, type, event, anonymous_id, user_id, previous_id`;
+
+/**
+ * How many recently committed (tenant, messageId) keys, and identity links, the writer remembers.
+ * Client retries come within seconds to minutes, so a retried event is almost always found here
+ * and never reaches DuckDB. About 100 bytes each.
+ */
+const RECENT_KEYS = 100_000;
+
+const DAY_MS = 86_400_000;
+
+/** The side effects of stored rows: identity links and daily usage counts. */
+interface StoredRow {
+  tenant: string;
+  timestamp: number;
+  type: string;
+  event: string | null;
+  anonymousId: string | null;
+  userId: string | null;
+  previousId: string | null;
+}
+
+interface Link {
+  key: string;
+  tenant: string;
+  anonymousId: string;
+  userId: string;
+  firstSeen: number;
+}
+
+/**
+ * The write side of the DuckDB store: one connection, used by one `append` at a time (the caller
+ * serialises), each append one transaction that also records identity links and daily usage.
+ *
+ * Dedupe in two layers. Keys committed lately are remembered in memory, so a client's retry is
+ * counted as a duplicate without touching DuckDB. The rest are appended straight into `events`
+ * (the fast path: no staging copy, no `ON CONFLICT`), where the primary key still guards every
+ * row: if one of them was stored before the writer's memory begins (an old retry, a restart), the
+ * append fails with a key violation, the transaction is rolled back, and the batch takes the slow
+ * path, staging plus `INSERT … ON CONFLICT DO NOTHING`, which skips exactly the stored rows.
+ */
+export class DuckDbWriter {
+  readonly #connection: DuckDBConnection;
+  /** (tenant, messageId) keys committed lately. */
+  readonly #recentKeys = createRecentMap<true>(RECENT_KEYS);
+  /** Identity links committed lately, with the first_seen recorded for them. */
+  readonly #recentLinks = createRecentMap<number>(RECENT_KEYS);
+  /** `seq` of the next stored row: arrival order, for stable pagination. */
+  #nextSeq: number;
+
+  private constructor(connection: DuckDBConnection, nextSeq: number) {
+    this.#connection = connection;
+    this.#nextSeq = nextSeq;
+  }
+
+  /** Prepares `connection` (scratch tables, next `seq`); the schema must be migrated. */
+  static async create(connection: DuckDBConnection): Promise<DuckDbWriter> {
+    for (const sql of CREATE_STAGING_SQL) await connection.run(sql);
+    const reader = await connection.runAndReadAll('SELECT coalesce(max(seq), 0) FROM events');
+    return new DuckDbWriter(connection, Number(reader.getRowsJS()[0]?.[0] ?? 0) + 1);
+  }
+
+  /** Forgets remembered keys and links, after rows were deleted (erasure, retention). */
+  forget(): void {
+    this.#recentKeys.clear();
+    this.#recentLinks.clear();
+  }
+
+  async append(events: readonly StoredEvent[]): Promise<AppendResult> {
+    const result: AppendResult = { stored: new Map(), duplicates: new Map() };
+    if (events.length === 0) return result;
+    const received = new Map<string, number>();
+    // The first row of each (tenant, messageId) not known to be stored; later copies are duplicates.
+    const seen = new Set<string>();
+    const fresh: StoredEvent[] = [];
+    const keys: string[] = [];
+    for (const event of events) {
+      received.set(event.tenant, (received.get(event.tenant) ?? 0) + 1);
+      const key = `${event.tenant}\u0000${event.messageId}`;
+      if (seen.has(key) || this.#recentKeys.has(key)) continue;
+      seen.add(key);
+      fresh.push(event);
+      keys.push(key);
+    }
+
+    if (fresh.length > 0) {
+      const firstSeq = this.#nextSeq;
+      const stored =
+        (await this.#appendFast(fresh, firstSeq)) ?? (await this.#appendStaged(fresh, firstSeq));
+      this.#nextSeq = firstSeq + fresh.length;
+      for (const row of stored)
+        result.stored.set(row.tenant, (result.stored.get(row.tenant) ?? 0) + 1);
+      for (const key of keys) this.#recentKeys.set(key, true);
+    }
+    for (const [tenant, count] of received) {
+      const stored = result.stored.get(tenant) ?? 0;
+      result.stored.set(tenant, stored);
+      result.duplicates.set(tenant, count - stored);
+    }
+    return result;
+  }
+
+  /**
+   * Appends rows the batch holds once each straight into `events`, with their side tables, in one
+   * transaction. Resolves with the stored rows, or undefined (everything rolled back) when a row's
+   * key is already stored.
+   */
+  async #appendFast(
+    events: readonly StoredEvent[],
+    firstSeq: number,
+  ): Promise<readonly StoredRow[] | undefined> {
+    const connection = this.#connection;
+    const links = this.#newLinks(events);
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await this.#appendRows('events', undefined, events, firstSeq);
+      await this.#recordSideTables(links, events);
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => {});
+      if (isKeyViolation(error)) return undefined;
+      throw error;
+    }
+    for (const link of links) this.#recentLinks.set(link.key, link.firstSeen);
+    return events;
+  }
+
+  /** The slow path: stages the rows, then moves those not stored yet into events. */
+  async #appendStaged(events: readonly StoredEvent[], firstSeq: number): Promise<StoredRow[]> {
+    const connection = this.#connection;
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await this.#appendRows(STAGING, 'temp', events, firstSeq);
+      const inserted = await connection.runAndReadAll(INSERT_EVENTS_SQL);
+      const stored: StoredRow[] = inserted.getRowsJS().map((row) => ({
+        tenant: String(row[0]),
+        timestamp: Number(row[1]),
+        type: String(row[2]),
+        event: row[3] === null ? null : String(row[3]),
+        anonymousId: row[4] === null ? null : String(row[4]),
+        userId: row[5] === null ? null : String(row[5]),
+        previousId: row[6] === null ? null : String(row[6]),
+      }));
+      await connection.run(`DELETE FROM ${STAGING}`);
+      // Links of duplicates too: a link is a fact about ids, true whichever copy carried it.
+      await this.#recordSideTables(this.#newLinks(events), stored);
+      await connection.run('COMMIT');
+      return stored;
+    } catch (error) {
+      // Undoes the staging rows too. Fails harmlessly when a failed COMMIT already rolled back.
+      await connection.run('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Records identity links and adds the stored rows to daily usage, in the caller's transaction. */
+  async #recordSideTables(links: readonly Link[], stored: readonly StoredRow[]): Promise<void> {
+    const connection = this.#connection;
+    if (links.length > 0) {
+      await this.#appendTo(LINKS_STAGING, (appender) => {
+        for (const link of links) {
+          appender.appendVarchar(link.tenant);
+          appender.appendVarchar(link.anonymousId);
+          appender.appendVarchar(link.userId);
+          appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(link.firstSeen)));
+          appender.endRow();
+        }
+      }, 'temp');
+      await connection.run(INSERT_STAGED_LINKS_SQL);
+      await connection.run(`DELETE FROM ${LINKS_STAGING}`);
+    }
+    if (stored.length > 0) {
+      const usage = dailyUsage(stored);
+      await this.#appendTo(USAGE_STAGING, (appender) => {
+        for (const entry of usage) {
+          appender.appendVarchar(entry.tenant);
+          appender.appendDate(new DuckDBDateValue(entry.day));
+          appender.appendVarchar(entry.event);
+          appender.appendBigInt(BigInt(entry.count));
+          appender.endRow();
+        }
+      }, 'temp');
+      await connection.run(INSERT_STAGED_USAGE_SQL);
+      await connection.run(`DELETE FROM ${USAGE_STAGING}`);
+    }
+  }
+
+  /**
+   * The identity links `events` carry, once each with the earliest event time of the batch, that
+   * the writer has not recorded lately with that time or an earlier one: anonymousId → userId,
+   * and previousId → userId of aliases.
+   */
+  #newLinks(events: readonly StoredRow[]): Link[] {
+    const links = new Map<string, Link>();
+    const add = (event: StoredRow, anonymousId: string, userId: string) => {
+      const key = `${event.tenant}\u0000${anonymousId}\u0000${userId}`;
+      const recorded = this.#recentLinks.get(key);
+      if (recorded !== undefined && recorded <= event.timestamp) return;
+      const known = links.get(key);
+      if (known) known.firstSeen = Math.min(known.firstSeen, event.timestamp);
+      else
+        links.set(key, {
+          key,
+          tenant: event.tenant,
+          anonymousId,
+          userId,
+          firstSeen: event.timestamp,
+        });
+    };
+    for (const event of events) {
+      if (event.userId === null) continue;
+      if (event.anonymousId !== null) add(event, event.anonymousId, event.userId);
+      if (event.type === 'alias' && event.previousId !== null)
+        add(event, event.previousId, event.userId);
+    }
+    return [...links.values()];
+  }
+
+  /** Appends `events` (with `seq` from `firstSeq`) to `table`, in the caller's transaction. */
+  async #appendRows(
+    table: string,
+    catalog: 'temp' | undefined,
+    events: readonly StoredEvent[],
+    firstSeq: number,
+  ): Promise<void> {
+    let seq = firstSeq;
+    await this.#appendTo(
+      table,
+      (appender) => {
+        for (const event of events) {
+          for (const column of COLUMNS) appendValue(appender, column.kind, event[column.field]);
+          appender.appendBigInt(BigInt(seq++));
+          appender.endRow();
+        }
+      },
+      catalog,
+    );
+  }
+
+  async #appendTo(
+    table: string,
+    fill: (appender: DuckDBAppender) => void,
+    catalog: 'temp' | undefined,
+  ): Promise<void> {
+    const appender = await this.#connection.createAppender(table, 'main', catalog);
+    try {
+      fill(appender);
+      appender.flushSync();
+    } catch (error) {
+      appender.clear(); // drop unflushed rows so closing does not try to flush them again
+      throw error;
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
+
+/** Stored rows counted per tenant, UTC day of their timestamp and name (event, else type). */
+function dailyUsage(
+  rows: readonly StoredRow[],
+): Array<{ tenant: string; day: number; event: string; count: number }> {
+  const counts = new Map<string, { tenant: string; day: number; event: string; count: number }>();
+  for (const row of rows) {
+    const day = Math.floor(row.timestamp / DAY_MS);
+    const event = row.event ?? row.type;
+    const key = `${row.tenant}\u0000${day}\u0000${event}`;
+    const entry = counts.get(key);
+    if (entry) entry.count++;
+    else counts.set(key, { tenant: row.tenant, day, event, count: 1 });
+  }
+  return [...counts.values()];
+}
+
+function appendValue(appender: DuckDBAppender, kind: ColumnKind, value: unknown): void {
+  if (value === null || value === undefined) {
+    appender.appendNull();
+    return;
+  }
+  switch (kind) {
+    case 'text':
+    case 'json':
+      appender.appendVarchar(requireType(value, 'string'));
+      return;
+    case 'number':
+      appender.appendDouble(requireType(value, 'number'));
+      return;
+    case 'time':
+      appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(value)));
+      return;
+  }
+}
+
+function requireType<T extends 'string' | 'number'>(
+  value: unknown,
+  type: T,
+): T extends 'string' ? string : number {
+  if (typeof value !== type) throw new TypeError(`Expected a ${type}, got ${typeof value}.`);
+  return value as T extends 'string' ? string : number;
+}
+
+/** Unix milliseconds (sub-millisecond fractions kept) to the microseconds DuckDB stores. */
+function millisToMicros(value: unknown): bigint {
+  const millis = requireType(value, 'number');
+  if (!Number.isFinite(millis)) throw new RangeError(`Invalid timestamp: ${millis}.`);
+  return BigInt(Math.round(millis * 1000));
+}
+
+/** DuckDB's error for a row whose primary key is already in the table. */
+function isKeyViolation(error: unknown): boolean {
+  return error instanceof Error && /violates primary key constraint/i.test(error.message);
+}
+
+interface RecentMap<V> {
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  /** Sets `key`, forgetting the oldest key once `capacity` are held. */
+  set(key: string, value: V): void;
+  clear(): void;
+}
+
+/**
+ * A map of at most `capacity` keys that forgets the oldest first. The order is kept in a ring of
+ * slots: evicting through a Map's own iterator would scan the tombstones that deletions leave at
+ * the front of V8's hash table, and slow down as they pile up.
+ */
+function createRecentMap<V>(capacity: number): RecentMap<V> {
+  const entries = new Map<string, V>();
+  let ring: Array<string | undefined> = new Array(capacity);
+  let next = 0;
+  return {
+    get: (key) => entries.get(key),
+    has: (key) => entries.has(key),
+    set(key, value) {
+      if (entries.has(key)) {
+        entries.set(key, value);
+        return;
+      }
+      const oldest = ring[next];
+      if (oldest !== undefined) entries.delete(oldest);
+      ring[next] = key;
+      next = (next + 1) % capacity;
+      entries.set(key, value);
+    },
+    clear() {
+      entries.clear();
+      ring = new Array(capacity);
+      next = 0;
+    },
+  };
+}
