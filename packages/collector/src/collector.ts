@@ -11,6 +11,9 @@ import { ALL_TENANTS, bearerToken, createKeyring, writeKeyFromHeader } from './k
 import { createMetrics, type Metrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { type CollectorOptions, resolveCollectorOptions } from './options';
+import { createQueryCache } from './read/queryCache';
+import { createReadApi } from './read/readApi';
+import { readRoutes } from './read/routes';
 import { openStore } from './store/openStore';
 import type { Store, StoredEvent } from './store/store';
 
@@ -83,7 +86,10 @@ export function createCollector(options: CollectorOptions): Collector {
       onWrite(result, rows, seconds) {
         metrics.storeWriteDuration.observe(seconds);
         metrics.storeWriteRows.observe(rows);
-        for (const [tenant, count] of result.stored) metrics.stored.inc({ tenant }, count);
+        for (const [tenant, count] of result.stored) {
+          metrics.stored.inc({ tenant }, count);
+          if (count > 0) cache.invalidate(tenant);
+        }
         for (const [tenant, count] of result.duplicates) {
           if (count > 0) metrics.deduplicated.inc({ tenant }, count);
         }
@@ -91,6 +97,15 @@ export function createCollector(options: CollectorOptions): Collector {
     }),
   );
   queuePromise.catch(() => {});
+
+  const cache = createQueryCache({ ttlMs: settings.read.cacheTtlMs });
+  const readApi = createReadApi({
+    routes: readRoutes(settings),
+    readKeys,
+    store: queuePromise.then(() => storePromise),
+    cache,
+    now: settings.now,
+  });
 
   async function ingest(request: Request, path: string, connection: ConnectionInfo | undefined) {
     if (request.method !== 'POST') {
@@ -281,13 +296,15 @@ export function createCollector(options: CollectorOptions): Collector {
     '/openapi.json': async () => json(200, openApiDocument),
   };
 
-  async function route(request: Request, path: string, connection?: ConnectionInfo) {
+  async function route(request: Request, url: URL, path: string, connection?: ConnectionInfo) {
     if (closing) {
       throw new HttpError(503, 'shutting_down', 'the collector is shutting down: retry', {
         'retry-after': '1',
       });
     }
     if (path === '/v1/batch' || SINGLE_EVENT_PATHS[path]) return ingest(request, path, connection);
+    const answer = await readApi.handle(request, url, path);
+    if (answer) return answer;
     const read = READ_ROUTES[path];
     if (!read) {
       throw new HttpError(
@@ -314,7 +331,7 @@ export function createCollector(options: CollectorOptions): Collector {
         response = preflight(origin, settings.allowedOrigins);
       } else {
         try {
-          response = await route(request, path, connection);
+          response = await route(request, url, path, connection);
         } catch (error) {
           response =
             error instanceof HttpError
@@ -329,7 +346,9 @@ export function createCollector(options: CollectorOptions): Collector {
         }
       }
       const routeLabel =
-        path === '/v1/batch' || SINGLE_EVENT_PATHS[path] || READ_ROUTES[path] ? path : 'other';
+        path === '/v1/batch' || SINGLE_EVENT_PATHS[path] || READ_ROUTES[path]
+          ? path
+          : (readApi.patternOf(path) ?? 'other');
       metrics.requestDuration.observe(
         { route: routeLabel, status: String(response.status) },
         (performance.now() - started) / 1000,

@@ -3,6 +3,12 @@ import type { IpPolicy } from './ingest/enrich';
 import type { RateLimitOptions } from './ingest/rateLimit';
 import type { WriteQueueOptions } from './ingest/writeQueue';
 import { type KeyGrant, type KeyInput, parseKey } from './keys';
+import {
+  type KpiOptions,
+  type QuotaOptions,
+  type ReadOptions,
+  resolveReadOptions,
+} from './readOptions';
 import type { Store } from './store/store';
 
 /**
@@ -33,6 +39,14 @@ export interface CollectorOptions {
   writeQueue?: Omit<WriteQueueOptions, 'onWrite'>;
   /** `/metrics` without an admin read key. Default false. */
   publicMetrics?: boolean;
+  /** Read API: result cache, range cap, CSV export cap. */
+  read?: ReadOptions;
+  /** Event names and acquisition spend behind the dashboard's business KPIs. */
+  kpis?: KpiOptions;
+  /** Daily usage quotas per tenant and event name. */
+  quotas?: QuotaOptions;
+  /** Delete events older than this many days (hourly, inside the collector). Default: keep. */
+  retentionDays?: number;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -116,6 +130,7 @@ export function resolveCollectorOptions(options: CollectorOptions) {
     pii: options.pii ?? {},
     writeQueue: options.writeQueue ?? {},
     publicMetrics: options.publicMetrics ?? false,
+    ...resolveReadOptions(options),
     now: options.now ?? Date.now,
   };
 }
