@@ -66,13 +66,15 @@ export function resolveReadOptions(options: {
     'read.maxRangeDays',
     'use a whole number of days ≥ 1',
   );
-  if (maxRangeDays < 1) throw new ConfigurationError('read.maxRangeDays', 'use a whole number of days ≥ 1');
+  if (maxRangeDays < 1)
+    throw new ConfigurationError('read.maxRangeDays', 'use a whole number of days ≥ 1');
   const exportRowCap = positiveInteger(
     read.exportRowCap ?? 50_000,
     'read.exportRowCap',
     'use a whole number of rows ≥ 1',
   );
-  if (exportRowCap < 1) throw new ConfigurationError('read.exportRowCap', 'use a whole number of rows ≥ 1');
+  if (exportRowCap < 1)
+    throw new ConfigurationError('read.exportRowCap', 'use a whole number of rows ≥ 1');
 
   const kpis = options.kpis ?? {};
   const acquisitionSpend = kpis.acquisitionSpend ?? {};
@@ -89,15 +91,26 @@ export function resolveReadOptions(options: {
   }
   for (const [tenant, limits] of Object.entries(quotas.limits ?? {})) {
     for (const [event, limit] of Object.entries(limits)) {
-      positiveInteger(limit, `quotas.limits.${tenant}.${event}`, 'use a whole number of events per day ≥ 0');
+      positiveInteger(
+        limit,
+        `quotas.limits.${tenant}.${event}`,
+        'use a whole number of events per day ≥ 0',
+      );
     }
   }
 
   const retentionDays = options.retentionDays;
   if (retentionDays !== undefined) {
-    positiveInteger(retentionDays, 'retentionDays', 'use a whole number of days ≥ 1, or leave it out to keep events forever');
+    positiveInteger(
+      retentionDays,
+      'retentionDays',
+      'use a whole number of days ≥ 1, or leave it out to keep events forever',
+    );
     if (retentionDays < 1) {
-      throw new ConfigurationError('retentionDays', 'use a whole number of days ≥ 1, or leave it out to keep events forever');
+      throw new ConfigurationError(
+        'retentionDays',
+        'use a whole number of days ≥ 1, or leave it out to keep events forever',
+      );
     }
   }
 

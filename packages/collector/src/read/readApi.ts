@@ -81,7 +81,9 @@ export function createReadApi(options: {
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       const chosen = candidates.find((candidate) => candidate.route.method === method);
       if (!chosen) {
-        const allow = [...new Set(candidates.map((candidate) => candidate.route.method))].join(', ');
+        const allow = [...new Set(candidates.map((candidate) => candidate.route.method))].join(
+          ', ',
+        );
         throw new HttpError(405, 'method_not_allowed', `use ${allow} for ${path}`, { allow });
       }
       const { route, params } = chosen;
@@ -95,9 +97,14 @@ export function createReadApi(options: {
       try {
         store = await options.store;
       } catch {
-        throw new HttpError(503, 'store_unavailable', 'the event store is unavailable: retry later', {
-          'retry-after': '5',
-        });
+        throw new HttpError(
+          503,
+          'store_unavailable',
+          'the event store is unavailable: retry later',
+          {
+            'retry-after': '5',
+          },
+        );
       }
       return route.handle({
         request,

@@ -150,10 +150,10 @@ export const APP_PAGES = [
 ] as const;
 
 /** Plans and monthly prices (numbers with cents). */
-export const PLANS = [
+export const PLANS: ReadonlyArray<{ plan: string; prices: readonly number[] }> = [
   { plan: 'pro', prices: [19.9, 29.99] },
   { plan: 'team', prices: [49.5, 99.99] },
-] as const;
+];
 
 /** `properties.revenue` values the collector must ignore. */
 export const NON_NUMERIC_REVENUE: readonly string[] = ['free', '$19.90', '19,90', 'n/a', ''];

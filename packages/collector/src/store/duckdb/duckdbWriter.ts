@@ -249,29 +249,37 @@ export class DuckDbWriter {
   async #recordSideTables(links: readonly Link[], stored: readonly StoredRow[]): Promise<void> {
     const connection = this.#connection;
     if (links.length > 0) {
-      await this.#appendTo(LINKS_STAGING, (appender) => {
-        for (const link of links) {
-          appender.appendVarchar(link.tenant);
-          appender.appendVarchar(link.anonymousId);
-          appender.appendVarchar(link.userId);
-          appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(link.firstSeen)));
-          appender.endRow();
-        }
-      }, 'temp');
+      await this.#appendTo(
+        LINKS_STAGING,
+        (appender) => {
+          for (const link of links) {
+            appender.appendVarchar(link.tenant);
+            appender.appendVarchar(link.anonymousId);
+            appender.appendVarchar(link.userId);
+            appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(link.firstSeen)));
+            appender.endRow();
+          }
+        },
+        'temp',
+      );
       await connection.run(INSERT_STAGED_LINKS_SQL);
       await connection.run(`DELETE FROM ${LINKS_STAGING}`);
     }
     if (stored.length > 0) {
       const usage = dailyUsage(stored);
-      await this.#appendTo(USAGE_STAGING, (appender) => {
-        for (const entry of usage) {
-          appender.appendVarchar(entry.tenant);
-          appender.appendDate(new DuckDBDateValue(entry.day));
-          appender.appendVarchar(entry.event);
-          appender.appendBigInt(BigInt(entry.count));
-          appender.endRow();
-        }
-      }, 'temp');
+      await this.#appendTo(
+        USAGE_STAGING,
+        (appender) => {
+          for (const entry of usage) {
+            appender.appendVarchar(entry.tenant);
+            appender.appendDate(new DuckDBDateValue(entry.day));
+            appender.appendVarchar(entry.event);
+            appender.appendBigInt(BigInt(entry.count));
+            appender.endRow();
+          }
+        },
+        'temp',
+      );
       await connection.run(INSERT_STAGED_USAGE_SQL);
       await connection.run(`DELETE FROM ${USAGE_STAGING}`);
     }

@@ -1,0 +1,67 @@
+import { raw, type Sql, sql } from './sql';
+
+/** Columns of `events` a query may ask `keyedEvents` for (identifiers, never input). */
+export type EventColumn =
+  | 'type'
+  | 'event'
+  | 'revenue'
+  | 'session_id'
+  | 'utm_source'
+  | 'utm_medium'
+  | 'utm_campaign'
+  | 'referrer_domain'
+  | 'browser'
+  | 'os'
+  | 'device_type'
+  | 'properties';
+
+/**
+ * `make_timestamptz` of Unix ms, bound as a whole number of microseconds (text, cast in SQL) so
+ * no float rounding moves a bound.
+ */
+export function instant(ms: number): Sql {
+  return sql`make_timestamptz(CAST(${String(Math.round(ms * 1000))} AS BIGINT))`;
+}
+
+/** The local day (DATE) of timestamp expression `column` in time zone `tz`. */
+export function localDay(column: Sql, tz: string): Sql {
+  return sql`CAST(timezone(${tz}, ${column}) AS DATE)`;
+}
+
+/**
+ * Two CTEs, `links` and `ev`, for `WITH`: the tenant's events (within [since, until) when given,
+ * and matching `where`) with their **user key** (docs/metrics.md): the userId; else the userId
+ * the anonymousId is linked to (the earliest link, ties by the smaller userId); else the
+ * anonymousId. `ev` has `user_key`, `ts` and the asked `columns`.
+ *
+ * @example
+ * sql`WITH ${keyedEvents(tenant, { since, until, columns: ['event'] })} SELECT count(DISTINCT user_key) FROM ev`
+ */
+export function keyedEvents(
+  tenant: string,
+  options: {
+    since?: number;
+    until?: number;
+    where?: Sql;
+    columns?: readonly EventColumn[];
+    /** More select expressions over `e` (the events row), each with its `AS` name. */
+    select?: Sql;
+  } = {},
+): Sql {
+  const columns = (options.columns ?? []).map((column) => `, e.${column}`).join('');
+  const since =
+    options.since === undefined ? sql`` : sql` AND e."timestamp" >= ${instant(options.since)}`;
+  const until =
+    options.until === undefined ? sql`` : sql` AND e."timestamp" < ${instant(options.until)}`;
+  const where = options.where ? sql` AND (${options.where})` : sql``;
+  const select = options.select ? sql`, ${options.select}` : sql``;
+  return sql`links AS (
+    SELECT anonymous_id, first(user_id ORDER BY first_seen, user_id) AS linked_user
+    FROM identity_links WHERE tenant = ${tenant} GROUP BY anonymous_id
+  ),
+  ev AS (
+    SELECT coalesce(e.user_id, l.linked_user, e.anonymous_id) AS user_key, e."timestamp" AS ts${raw(columns)}${select}
+    FROM events e LEFT JOIN links l ON e.user_id IS NULL AND l.anonymous_id = e.anonymous_id
+    WHERE e.tenant = ${tenant}${since}${until}${where}
+  )`;
+}

@@ -1,0 +1,96 @@
+import type { Store } from '../store/store';
+import { instant, keyedEvents, localDay } from './keyedEvents';
+import { raw, render, type Sql, sql } from './sql';
+import { addPeriods, type Interval, periodStart, startOfDay, type TimeRange } from './time';
+
+export interface Cohort {
+  /** First day of the cohort's period, `YYYY-MM-DD` in the query's time zone. */
+  cohort: string;
+  size: number;
+  /** Users of the cohort with a return event k periods later; `retained[0]` is `size`. */
+  retained: number[];
+  /** `retained[k] / size × 100`. */
+  percent: number[];
+}
+
+/** Periods between two period starts, in SQL (both DATEs already truncated to the interval). */
+function periodsBetween(interval: Interval, from: Sql, to: Sql): Sql {
+  if (interval === 'day') return sql`(${to} - ${from})`;
+  if (interval === 'week') return sql`((${to} - ${from}) // 7)`;
+  return sql`((year(${to}) - year(${from})) * 12 + month(${to}) - month(${from}))`;
+}
+
+/**
+ * Retention as docs/metrics.md defines it: a user's cohort is the period of its first event (or
+ * first `startEvent`) ever; cohorts starting inside the range are reported; `retained[k]` counts
+ * cohort users with a return event in the k-th period after.
+ *
+ * @example
+ * await computeRetention(store, 'acme', { interval: 'week', periods: 8, range });
+ */
+export async function computeRetention(
+  store: Store,
+  tenant: string,
+  query: {
+    interval: Interval;
+    periods: number;
+    range: TimeRange;
+    startEvent?: string;
+    returnEvent?: string;
+  },
+): Promise<{ cohorts: Cohort[] }> {
+  const { interval, periods, range } = query;
+  const unit = raw(`'${interval}'`);
+  const bucket = (column: Sql) =>
+    sql`CAST(date_trunc(${unit}, ${localDay(column, range.tz)}) AS DATE)`;
+  // Cohort periods start inside the range; their users' activity runs `periods` periods on.
+  const firstPeriod = periodStart(range.fromDay, interval);
+  const since = startOfDay(firstPeriod, range.tz);
+  const until = startOfDay(
+    addPeriods(periodStart(range.toDay, interval), interval, periods),
+    range.tz,
+  );
+  const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
+  const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
+  const rows = await store.query(
+    render(sql`WITH ${keyedEvents(tenant, { until, columns: ['event'] })},
+      firsts AS (
+        SELECT user_key, min(ts) FILTER (WHERE ${starts}) AS first_ts FROM ev GROUP BY user_key
+      ),
+      cohorts AS (
+        SELECT user_key, ${bucket(sql`first_ts`)} AS cohort FROM firsts
+        WHERE first_ts IS NOT NULL AND first_ts >= ${instant(since)}
+      ),
+      returns AS (
+        SELECT DISTINCT user_key, ${bucket(sql`ts`)} AS period FROM ev
+        WHERE ts >= ${instant(since)} AND ${returns}
+      ),
+      sizes AS (SELECT cohort, count(*) AS users FROM cohorts GROUP BY cohort),
+      kept AS (
+        SELECT c.cohort, ${periodsBetween(interval, sql`c.cohort`, sql`r.period`)} AS k, count(*) AS users
+        FROM cohorts c JOIN returns r ON r.user_key = c.user_key AND r.period > c.cohort
+        GROUP BY ALL
+      )
+      SELECT CAST(s.cohort AS VARCHAR) AS cohort, s.users AS size, k.k AS k, k.users AS kept
+      FROM sizes s LEFT JOIN kept k ON k.cohort = s.cohort AND k.k < ${periods}
+      WHERE s.cohort <= CAST(${range.toDay} AS DATE)
+      ORDER BY s.cohort, k.k`),
+  );
+  const cohorts = new Map<string, Cohort>();
+  for (const row of rows) {
+    const key = String(row.cohort);
+    let cohort = cohorts.get(key);
+    if (!cohort) {
+      const size = Number(row.size);
+      cohort = { cohort: key, size, retained: new Array(periods).fill(0), percent: [] };
+      cohort.retained[0] = size;
+      cohorts.set(key, cohort);
+    }
+    if (row.k !== null && row.k !== undefined) cohort.retained[Number(row.k)] = Number(row.kept);
+  }
+  const result = [...cohorts.values()].filter((cohort) => cohort.cohort >= range.fromDay);
+  for (const cohort of result) {
+    cohort.percent = cohort.retained.map((count) => (count / cohort.size) * 100);
+  }
+  return { cohorts: result };
+}

@@ -1,0 +1,212 @@
+import type { Store } from '../store/store';
+import { instant, keyedEvents, localDay } from './keyedEvents';
+import { raw, render, type Sql, sql } from './sql';
+import { addDays, daysOf, type Interval, periodStart, startOfDay, type TimeRange } from './time';
+
+export const SERIES_NAMES = [
+  'dau',
+  'wau',
+  'mau',
+  'stickiness',
+  'new_users',
+  'events',
+  'revenue',
+] as const;
+export type SeriesName = (typeof SERIES_NAMES)[number];
+
+export interface SeriesPoint {
+  /** First day of the period, `YYYY-MM-DD` in the query's time zone. */
+  date: string;
+  value: number;
+}
+
+/** Daily values keyed by local day. */
+type Daily = Map<string, number>;
+
+/** How a period's value is built from its days (docs/metrics.md). */
+const PERIOD_RULE: Record<SeriesName, 'sum' | 'mean'> = {
+  dau: 'mean',
+  wau: 'mean',
+  mau: 'mean',
+  stickiness: 'mean',
+  new_users: 'sum',
+  events: 'sum',
+  revenue: 'sum',
+};
+
+/**
+ * The series of `names` over `range`, one point per period, as defined in docs/metrics.md. Each
+ * daily series is one aggregate query in the store; only the daily aggregates come back.
+ *
+ * @example
+ * await computeSeries(store, 'acme', { names: ['dau', 'mau'], range, interval: 'week' });
+ */
+export async function computeSeries(
+  store: Store,
+  tenant: string,
+  query: { names: readonly SeriesName[]; range: TimeRange; interval: Interval; event?: string },
+): Promise<Record<string, SeriesPoint[]>> {
+  const days = daysOf(query.range.fromDay, query.range.toDay);
+  const daily = new Map<SeriesName, Promise<Daily>>();
+  const dailyOf = (name: SeriesName): Promise<Daily> => {
+    let values = daily.get(name);
+    if (!values) {
+      values = dailySeries(store, tenant, name, query.range, days, query.event);
+      daily.set(name, values);
+    }
+    return values;
+  };
+  const series: Record<string, SeriesPoint[]> = {};
+  for (const name of query.names) {
+    const values = await dailyOf(name);
+    series[name] = toPeriods(days, values, query.interval, PERIOD_RULE[name]);
+  }
+  return series;
+}
+
+/** The value of `name` on every day of `days` (0 when nothing happened). */
+export async function dailySeries(
+  store: Store,
+  tenant: string,
+  name: SeriesName,
+  range: TimeRange,
+  days: readonly string[],
+  event?: string,
+): Promise<Daily> {
+  switch (name) {
+    case 'dau':
+      return activeUsers(store, tenant, range, days, 1);
+    case 'wau':
+      return activeUsers(store, tenant, range, days, 7);
+    case 'mau':
+      return activeUsers(store, tenant, range, days, 30);
+    case 'stickiness': {
+      const [dau, mau] = await Promise.all([
+        activeUsers(store, tenant, range, days, 1),
+        activeUsers(store, tenant, range, days, 30),
+      ]);
+      return new Map(
+        days.map((day) => {
+          const monthly = mau.get(day) ?? 0;
+          return [day, monthly === 0 ? 0 : (dau.get(day) ?? 0) / monthly];
+        }),
+      );
+    }
+    case 'new_users':
+      return newUsers(store, tenant, range, days);
+    case 'events':
+    case 'revenue':
+      return eventTotals(store, tenant, range, days, name, event);
+  }
+}
+
+/**
+ * Distinct user keys active in the `window` days ending on each day. One pass, no fan-out: each
+ * user's active days become disjoint intervals [day, min(next active day − 1, day + window − 1)]
+ * during which it counts, and a running sum of interval starts and ends gives every day's count.
+ */
+async function activeUsers(
+  store: Store,
+  tenant: string,
+  range: TimeRange,
+  days: readonly string[],
+  window: number,
+): Promise<Daily> {
+  const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
+  const day = localDay(sql`ts`, range.tz);
+  const rows = await store.query(
+    render(sql`WITH ${keyedEvents(tenant, { since, until: range.endMs })},
+      active AS (SELECT DISTINCT user_key, ${day} AS day FROM ev),
+      spans AS (
+        SELECT day AS first_day,
+          least(coalesce(lead(day) OVER (PARTITION BY user_key ORDER BY day) - 1, day + ${raw(String(window - 1))}),
+                day + ${raw(String(window - 1))}) AS last_day
+        FROM active
+      ),
+      changes AS (
+        SELECT first_day AS day, 1 AS change FROM spans
+        UNION ALL SELECT last_day + 1, -1 FROM spans
+      ),
+      totals AS (SELECT day, sum(change) AS change FROM changes GROUP BY day)
+      SELECT CAST(day AS VARCHAR) AS day, CAST(sum(change) OVER (ORDER BY day) AS DOUBLE) AS value
+      FROM totals ORDER BY day`),
+  );
+  // The running count holds from each change day until the next one.
+  const values: Daily = new Map();
+  let index = 0;
+  let current = 0;
+  for (const date of days) {
+    while (index < rows.length && String(rows[index]!.day) <= date) {
+      current = Number(rows[index]!.value);
+      index++;
+    }
+    values.set(date, current);
+  }
+  return values;
+}
+
+async function newUsers(
+  store: Store,
+  tenant: string,
+  range: TimeRange,
+  days: readonly string[],
+): Promise<Daily> {
+  const rows = await store.query(
+    render(sql`WITH ${keyedEvents(tenant, { until: range.endMs })},
+      firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)
+      SELECT CAST(${localDay(sql`first_ts`, range.tz)} AS VARCHAR) AS day, count(*) AS value
+      FROM firsts WHERE first_ts >= ${instant(range.startMs)}
+      GROUP BY 1`),
+  );
+  return fill(days, rows);
+}
+
+async function eventTotals(
+  store: Store,
+  tenant: string,
+  range: TimeRange,
+  days: readonly string[],
+  name: 'events' | 'revenue',
+  event: string | undefined,
+): Promise<Daily> {
+  const value: Sql =
+    name === 'events'
+      ? sql`count(*)`
+      : sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`;
+  const named = event === undefined ? sql`` : sql` AND event = ${event}`;
+  const rows = await store.query(
+    render(sql`SELECT CAST(${localDay(sql`"timestamp"`, range.tz)} AS VARCHAR) AS day,
+        CAST(${value} AS DOUBLE) AS value
+      FROM events
+      WHERE tenant = ${tenant} AND "timestamp" >= ${instant(range.startMs)}
+        AND "timestamp" < ${instant(range.endMs)}${named}
+      GROUP BY 1`),
+  );
+  return fill(days, rows);
+}
+
+function fill(days: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Daily {
+  const found = new Map(rows.map((row) => [String(row.day), Number(row.value)]));
+  return new Map(days.map((day) => [day, found.get(day) ?? 0]));
+}
+
+/** Daily values grouped into periods: summed or averaged over the period's days in range. */
+export function toPeriods(
+  days: readonly string[],
+  values: Daily,
+  interval: Interval,
+  rule: 'sum' | 'mean',
+): SeriesPoint[] {
+  const periods = new Map<string, { total: number; days: number }>();
+  for (const day of days) {
+    const start = periodStart(day, interval);
+    const period = periods.get(start) ?? { total: 0, days: 0 };
+    period.total += values.get(day) ?? 0;
+    period.days++;
+    periods.set(start, period);
+  }
+  return [...periods].map(([date, period]) => ({
+    date,
+    value: rule === 'sum' ? period.total : period.total / period.days,
+  }));
+}
