@@ -1,3 +1,5 @@
+import { metricsPaths, metricsSchemas } from './read/metricsOpenApi';
+
 /**
  * OpenAPI 3.1 description of the collector's HTTP API, served at `/openapi.json`. Response
  * schemas are checked against real responses in the tests (src/__tests__/openapi.test.ts).
@@ -36,6 +38,12 @@ const errorBody = {
             'overloaded',
             'shutting_down',
             'admin_key_required',
+            'quota_exceeded',
+            'missing_read_key',
+            'invalid_read_key',
+            'forbidden_tenant',
+            'tenant_required',
+            'invalid_parameter',
           ],
         },
         message: { type: 'string', description: 'What went wrong and how to fix it.' },
@@ -186,7 +194,8 @@ const ingestResponses = {
   },
   '415': { description: 'Unsupported content type or content encoding.', content: errorContent },
   '429': {
-    description: 'The write key is over its rate limit.',
+    description:
+      'The write key is over its rate limit (`rate_limited`), or every event of the request is over its daily quota in hard quota mode (`quota_exceeded`, with `rejected`).',
     headers: retryAfter,
     content: errorContent,
   },
@@ -249,7 +258,7 @@ export const openApiDocument = {
     title: 'Sightline collector',
     version: '1',
     description:
-      'Segment-compatible ingest API of the Sightline collector. Bodies are UTF-8 JSON (`application/json`, or `text/plain` to avoid a CORS preflight), optionally gzip or deflate encoded (`Content-Encoding`). Limits: 500 KB per request after decompression, 32 KB per event, 2,500 events per batch, arrays and objects nested at most 64 levels per body and 32 per event. Keys `__proto__`, `constructor` and `prototype` are refused (reason `forbidden_key`); numbers must be finite doubles (integers beyond 2^53 lose precision: send them as strings); lone UTF-16 surrogate escapes (`\\ud800`) are stored as U+FFFD.',
+      'Segment-compatible ingest API and read API of the Sightline collector. Read routes take `Authorization: Bearer <readKey>`; metrics are defined in docs/metrics.md. Bodies are UTF-8 JSON (`application/json`, or `text/plain` to avoid a CORS preflight), optionally gzip or deflate encoded (`Content-Encoding`). Limits: 500 KB per request after decompression, 32 KB per event, 2,500 events per batch, arrays and objects nested at most 64 levels per body and 32 per event. Keys `__proto__`, `constructor` and `prototype` are refused (reason `forbidden_key`); numbers must be finite doubles (integers beyond 2^53 lose precision: send them as strings); lone UTF-16 surrogate escapes (`\\ud800`) are stored as U+FFFD.',
   },
   paths: {
     '/v1/batch': {
@@ -298,6 +307,7 @@ export const openApiDocument = {
     '/v1/screen': singleEvent('screen'),
     '/v1/group': singleEvent('group'),
     '/v1/alias': singleEvent('alias'),
+    ...metricsPaths,
     '/health': {
       get: {
         summary: 'Liveness and store reachability',
@@ -380,6 +390,7 @@ export const openApiDocument = {
       },
     },
     schemas: {
+      ...metricsSchemas,
       Event: event,
       Rejection: rejection,
       Error: errorBody,

@@ -65,6 +65,11 @@ ajv.addFormat('date-time', {
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) &&
     !Number.isNaN(Date.parse(value)),
 });
+ajv.addFormat('date', {
+  type: 'string',
+  validate: (value: string) =>
+    /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)),
+});
 for (const [name, schema] of Object.entries(document.components.schemas)) {
   ajv.addSchema({ ...(rewriteRefs(schema) as Record<string, Json>), $id: `${SCHEMA_BASE}${name}` });
 }
@@ -569,6 +574,80 @@ describe('documented request bodies accept what Segment clients send', () => {
     );
     expect(await expectDocumented('POST', '/v1/batch', response)).toEqual({ success: true });
   });
+});
+
+describe('read responses match the documented schemas', () => {
+  const DAY = '2024-05-01';
+  const read = (method: string, path: string, key: string | undefined, body?: unknown) =>
+    collector.fetch(
+      new Request(`http://collector.test${path}`, {
+        method,
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+        body: body === undefined ? null : JSON.stringify(body),
+      }),
+    );
+  const routes: Array<[string, string, string, unknown?]> = [
+    [
+      'GET',
+      '/v1/metrics',
+      `?names=dau,wau,mau,stickiness,new_users,events,revenue&from=${DAY}&to=${DAY}&interval=week`,
+    ],
+    ['GET', '/v1/dashboard', `?from=${DAY}&to=${DAY}`],
+    [
+      'POST',
+      '/v1/funnel',
+      '',
+      {
+        steps: [{ event: 'Plan Upgraded' }, { event: 'Plan Upgraded', where: { plan: 'pro' } }],
+        windowSeconds: 86_400,
+        from: DAY,
+        to: DAY,
+        breakdown: 'properties.plan',
+      },
+    ],
+    ['POST', '/v1/retention', '', { interval: 'day', periods: 3, from: DAY, to: DAY }],
+    ['GET', '/v1/attribution', `?from=${DAY}&to=${DAY}&model=last_touch`],
+    ['GET', '/v1/usage', `?from=${DAY}&to=${DAY}`],
+    ['GET', '/v1/quotas', ''],
+  ];
+
+  for (const [method, path, query, body] of routes) {
+    it(`${method} ${path}: 200, 400, 401, 403 and 405`, async () => {
+      await collector.fetch(ingest('/v1/batch', JSON.stringify({ batch: [trackEvent(nextId())] })));
+      const ok = await expectDocumented(
+        method,
+        path,
+        await read(method, `${path}${query}`, TENANT_READ_KEY, body),
+      );
+      expect(ok).toBeTypeOf('object');
+      await expectDocumented(method, path, await read(method, `${path}${query}`, undefined, body));
+      await expectDocumented(method, path, await read(method, `${path}${query}`, ADMIN_KEY, body));
+      const separator = query ? '&' : '?';
+      await expectDocumented(
+        method,
+        path,
+        await read(method, `${path}${query}${separator}tenant=other`, TENANT_READ_KEY, body),
+      );
+      await expectDocumented(
+        method,
+        path,
+        await read(method === 'GET' ? 'DELETE' : 'GET', `${path}${query}`, TENANT_READ_KEY),
+      );
+      if (path !== '/v1/quotas') {
+        const broken = method === 'GET' ? `${path}?from=nope&to=${DAY}` : path;
+        await expectDocumented(
+          method,
+          path,
+          await read(
+            method,
+            broken,
+            TENANT_READ_KEY,
+            method === 'GET' ? undefined : { from: 'nope' },
+          ),
+        );
+      }
+    });
+  }
 });
 
 describe('coverage', () => {
