@@ -1,6 +1,7 @@
 import type { Store } from '../store/store';
-import { instant, keyedEvents } from './keyedEvents';
-import { raw, render, sql } from './sql';
+import { dialectOf } from './dialect';
+import { keyedEvents } from './keyedEvents';
+import { render, sql } from './sql';
 import type { TimeRange } from './time';
 
 export type AttributionModel = 'first_touch' | 'last_touch';
@@ -30,9 +31,20 @@ export async function computeAttribution(
   query: { range: TimeRange; model: AttributionModel; paymentEvent: string },
 ): Promise<{ channels: Channel[] }> {
   const { range } = query;
-  const pick = raw(query.model === 'first_touch' ? 'arg_min' : 'arg_max');
+  const dialect = dialectOf(store.kind);
+  const instant = dialect.instant;
+  const channel = dialect.pack({
+    utm_source: sql`utm_source`,
+    utm_medium: sql`utm_medium`,
+    utm_campaign: sql`utm_campaign`,
+    referrer_domain: sql`referrer_domain`,
+  });
+  const credited =
+    query.model === 'first_touch'
+      ? dialect.valueAtMin(channel, sql`ts`)
+      : dialect.valueAtMax(channel, sql`ts`);
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(tenant, {
+    render(sql`WITH ${keyedEvents(dialect, tenant, {
       columns: [
         'type',
         'event',
@@ -46,7 +58,7 @@ export async function computeAttribution(
     })},
       credit AS (
         SELECT user_key,
-          ${pick}(struct_pack(s := utm_source, m := utm_medium, c := utm_campaign, r := referrer_domain), ts) AS channel
+          ${credited} AS channel
         FROM ev WHERE (utm_source IS NOT NULL OR referrer_domain IS NOT NULL)${
           query.model === 'last_touch' ? sql` AND ts < ${instant(range.endMs)}` : sql``
         }
@@ -55,12 +67,14 @@ export async function computeAttribution(
       in_range AS (
         SELECT * FROM ev WHERE ts >= ${instant(range.startMs)} AND ts < ${instant(range.endMs)}
       )
-      SELECT c.channel.s AS utm_source, c.channel.m AS utm_medium, c.channel.c AS utm_campaign,
-        c.channel.r AS referrer_domain,
+      SELECT ${dialect.unpack(sql`c.channel`, 'utm_source')} AS utm_source,
+        ${dialect.unpack(sql`c.channel`, 'utm_medium')} AS utm_medium,
+        ${dialect.unpack(sql`c.channel`, 'utm_campaign')} AS utm_campaign,
+        ${dialect.unpack(sql`c.channel`, 'referrer_domain')} AS referrer_domain,
         count(DISTINCT e.user_key) AS users,
         count(DISTINCT e.session_id) AS sessions,
         count(*) FILTER (WHERE e.event = ${query.paymentEvent}) AS conversions,
-        CAST(coalesce(sum(e.revenue) FILTER (WHERE e.type = 'track'), 0) AS DOUBLE) AS revenue
+        ${dialect.double(sql`coalesce(sum(e.revenue) FILTER (WHERE e.type = 'track'), 0)`)} AS revenue
       FROM in_range e LEFT JOIN credit c ON c.user_key = e.user_key
       GROUP BY ALL`),
   );

@@ -1,5 +1,6 @@
 import type { Row, Store } from '../store/store';
-import { instant, keyedEvents } from './keyedEvents';
+import { dialectOf, type SqlDialect } from './dialect';
+import { keyedEvents } from './keyedEvents';
 import { joinSql, raw, render, type Sql, sql } from './sql';
 import type { TimeRange } from './time';
 
@@ -33,24 +34,19 @@ export const BREAKDOWN_COLUMNS = [
   'device_type',
 ] as const;
 
-/** A JSON pointer to a top-level property (`/` and `~` escaped as RFC 6901 says). */
-export function propertyPointer(name: string): string {
-  return `/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-}
-
-function stepCondition(step: FunnelStep): Sql {
-  const filters = Object.entries(step.where ?? {}).map(
-    ([key, value]) =>
-      sql`json_extract(e.properties, ${propertyPointer(key)}) = CAST(${JSON.stringify(value)} AS JSON)`,
+function stepCondition(dialect: SqlDialect, step: FunnelStep): Sql {
+  const filters = Object.entries(step.where ?? {}).map(([key, value]) =>
+    dialect.jsonPropertyEquals(sql`e.properties`, key, value),
   );
   return joinSql([sql`e.event = ${step.event}`, ...filters], ' AND ');
 }
 
-function breakdownExpression(breakdown: string | undefined): Sql {
+function breakdownExpression(dialect: SqlDialect, breakdown: string | undefined): Sql {
   if (breakdown === undefined) return sql`NULL`;
   if ((BREAKDOWN_COLUMNS as readonly string[]).includes(breakdown)) return raw(`e.${breakdown}`);
-  // Validated by the route: `properties.<name>`.
-  return sql`CAST(json_extract(e.properties, ${propertyPointer(breakdown.slice('properties.'.length))}) AS VARCHAR)`;
+  // Validated by the route: `properties.<name>`; grouped by the value's JSON text.
+  const name = breakdown.slice('properties.'.length);
+  return dialect.text(dialect.jsonProperty(sql`e.properties`, name));
 }
 
 /**
@@ -114,10 +110,10 @@ async function funnelRows(
   breakdown: string | undefined,
 ): Promise<Row[]> {
   const { steps, windowSeconds, range } = query;
-  const conditions = steps.map(stepCondition);
-  const window = sql`to_seconds(CAST(${windowSeconds} AS BIGINT))`;
+  const dialect = dialectOf(store.kind);
+  const conditions = steps.map((step) => stepCondition(dialect, step));
   const ctes: Sql[] = [
-    keyedEvents(tenant, {
+    keyedEvents(dialect, tenant, {
       since: range.startMs,
       until: range.endMs + windowSeconds * 1000 + 1,
       where: joinSql(
@@ -126,7 +122,7 @@ async function funnelRows(
       ),
       select: joinSql(
         [
-          sql`${breakdownExpression(breakdown)} AS bd`,
+          sql`${breakdownExpression(dialect, breakdown)} AS bd`,
           ...conditions.map((condition, index) => sql`(${condition}) AS ${raw(`s${index + 1}`)}`),
         ],
         ', ',
@@ -134,8 +130,8 @@ async function funnelRows(
     }),
   ];
   ctes.push(sql`f1 AS (
-    SELECT user_key, min(ts) AS t1, arg_min(bd, ts) AS bd FROM ev
-    WHERE s1 AND ts < ${instant(range.endMs)} GROUP BY user_key
+    SELECT user_key, min(ts) AS t1, ${dialect.valueAtMin(sql`bd`, sql`ts`)} AS bd FROM ev
+    WHERE s1 AND ts < ${dialect.instant(range.endMs)} GROUP BY user_key
   )`);
   for (let k = 2; k <= steps.length; k++) {
     const previous = raw(`f${k - 1}`);
@@ -143,7 +139,7 @@ async function funnelRows(
     ctes.push(sql`${raw(`f${k}`)} AS (
       SELECT f.user_key, f.bd${carried}, min(s.ts) AS ${raw(`t${k}`)}
       FROM ${previous} f JOIN ev s ON s.user_key = f.user_key AND s.${raw(`s${k}`)}
-        AND s.ts > f.${raw(`t${k - 1}`)} AND s.ts <= f.t1 + ${window}
+        AND s.ts > f.${raw(`t${k - 1}`)} AND s.ts <= ${dialect.plusSeconds(sql`f.t1`, windowSeconds)}
       GROUP BY ALL
     )`);
   }
@@ -151,9 +147,11 @@ async function funnelRows(
     const k = index + 1;
     const median =
       k === 1
-        ? sql`CAST(NULL AS DOUBLE)`
-        : raw(`median((epoch_ms(t${k}) - epoch_ms(t${k - 1})) / 1000.0)`);
-    return sql`SELECT ${raw(String(k))} AS step, CAST(bd AS VARCHAR) AS bd, count(*) AS users,
+        ? dialect.double(sql`NULL`)
+        : dialect.median(
+            sql`(${dialect.epochMs(raw(`t${k}`))} - ${dialect.epochMs(raw(`t${k - 1}`))}) / 1000.0`,
+          );
+    return sql`SELECT ${raw(String(k))} AS step, ${dialect.text(sql`bd`)} AS bd, count(*) AS users,
       ${median} AS median FROM ${raw(`f${k}`)} GROUP BY bd`;
   });
   return store.query(render(sql`WITH ${joinSql(ctes, ',\n')} ${joinSql(selects, ' UNION ALL ')}`));

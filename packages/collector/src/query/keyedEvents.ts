@@ -1,3 +1,4 @@
+import type { SqlDialect } from './dialect';
 import { raw, type Sql, sql } from './sql';
 
 /** Columns of `events` a query may ask `keyedEvents` for (identifiers, never input). */
@@ -16,28 +17,16 @@ export type EventColumn =
   | 'properties';
 
 /**
- * `make_timestamptz` of Unix ms, bound as a whole number of microseconds (text, cast in SQL) so
- * no float rounding moves a bound.
- */
-export function instant(ms: number): Sql {
-  return sql`make_timestamptz(CAST(${String(Math.round(ms * 1000))} AS BIGINT))`;
-}
-
-/** The local day (DATE) of timestamp expression `column` in time zone `tz`. */
-export function localDay(column: Sql, tz: string): Sql {
-  return sql`CAST(timezone(${tz}, ${column}) AS DATE)`;
-}
-
-/**
  * Two CTEs, `links` and `ev`, for `WITH`: the tenant's events (within [since, until) when given,
  * and matching `where`) with their **user key** (docs/metrics.md): the userId; else the userId
  * the anonymousId is linked to (the earliest link, ties by the smaller userId); else the
  * anonymousId. `ev` has `user_key`, `ts` and the asked `columns`.
  *
  * @example
- * sql`WITH ${keyedEvents(tenant, { since, until, columns: ['event'] })} SELECT count(DISTINCT user_key) FROM ev`
+ * sql`WITH ${keyedEvents(dialect, tenant, { since, until, columns: ['event'] })} SELECT count(DISTINCT user_key) FROM ev`
  */
 export function keyedEvents(
+  dialect: SqlDialect,
   tenant: string,
   options: {
     since?: number;
@@ -50,13 +39,17 @@ export function keyedEvents(
 ): Sql {
   const columns = (options.columns ?? []).map((column) => `, e.${column}`).join('');
   const since =
-    options.since === undefined ? sql`` : sql` AND e."timestamp" >= ${instant(options.since)}`;
+    options.since === undefined
+      ? sql``
+      : sql` AND e."timestamp" >= ${dialect.instant(options.since)}`;
   const until =
-    options.until === undefined ? sql`` : sql` AND e."timestamp" < ${instant(options.until)}`;
+    options.until === undefined
+      ? sql``
+      : sql` AND e."timestamp" < ${dialect.instant(options.until)}`;
   const where = options.where ? sql` AND (${options.where})` : sql``;
   const select = options.select ? sql`, ${options.select}` : sql``;
   return sql`links AS (
-    SELECT anonymous_id, first(user_id ORDER BY first_seen, user_id) AS linked_user
+    SELECT anonymous_id, ${dialect.firstOrdered(sql`user_id`, sql`first_seen, user_id`)} AS linked_user
     FROM identity_links WHERE tenant = ${tenant} GROUP BY anonymous_id
   ),
   ev AS (

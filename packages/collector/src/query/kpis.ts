@@ -1,5 +1,6 @@
 import type { Store } from '../store/store';
-import { instant, keyedEvents } from './keyedEvents';
+import { dialectOf } from './dialect';
+import { keyedEvents } from './keyedEvents';
 import { computeSeries } from './series';
 import { render, sql } from './sql';
 import { addPeriods, periodStart, resolveRange, startOfDay, type TimeRange } from './time';
@@ -57,11 +58,13 @@ export async function computeDashboard(
   const sum = (name: string) =>
     (totals[name] ?? []).reduce((total, point) => total + point.value, 0);
 
+  const dialect = dialectOf(store.kind);
+  const instant = dialect.instant;
   const month = periodStart(range.toDay, 'month');
   const monthStart = startOfDay(month, range.tz);
   const previousStart = startOfDay(addPeriods(month, 'month', -1), range.tz);
   const [row] = await store.query(
-    render(sql`WITH ${keyedEvents(tenant, { until: range.endMs, columns: ['type', 'event', 'revenue', 'properties'] })},
+    render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs, columns: ['type', 'event', 'revenue', 'properties'] })},
       signups AS (
         SELECT user_key, min(ts) AS signed_up FROM ev
         WHERE event = ${settings.signupEvent} AND ts >= ${instant(range.startMs)} GROUP BY user_key
@@ -83,11 +86,10 @@ export async function computeDashboard(
         (SELECT count(*) FROM previous_month) AS previous_active,
         (SELECT count(*) FROM previous_month WHERE user_key NOT IN (SELECT user_key FROM this_month)) AS churned,
         (SELECT count(*) FROM this_month) AS month_active,
-        (SELECT CAST(coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0) AS DOUBLE) FROM ev
+        (SELECT ${dialect.double(sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`)} FROM ev
           WHERE ts >= ${instant(monthStart)}) AS month_revenue,
         (SELECT count(*) FROM first_payments WHERE first_paid >= ${instant(range.startMs)}) AS new_paying,
-        (SELECT CAST(coalesce(sum(CASE WHEN json_type(json_extract(properties, '/amount')) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
-            THEN CAST(json_extract(properties, '/amount') AS DOUBLE) END), 0) AS DOUBLE)
+        (SELECT ${dialect.double(sql`coalesce(sum(${dialect.jsonNumber(sql`properties`, 'amount')}), 0)`)}
           FROM ev WHERE type = 'track' AND event = ${settings.adSpendEvent}
             AND ts >= ${instant(range.startMs)}) AS ad_spend`),
   );

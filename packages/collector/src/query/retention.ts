@@ -1,6 +1,7 @@
 import type { Store } from '../store/store';
-import { instant, keyedEvents, localDay } from './keyedEvents';
-import { raw, render, type Sql, sql } from './sql';
+import { dialectOf } from './dialect';
+import { keyedEvents } from './keyedEvents';
+import { render, type Sql, sql } from './sql';
 import { addPeriods, type Interval, periodStart, startOfDay, type TimeRange } from './time';
 
 export interface Cohort {
@@ -11,13 +12,6 @@ export interface Cohort {
   retained: number[];
   /** `retained[k] / size × 100`. */
   percent: number[];
-}
-
-/** Periods between two period starts, in SQL (both DATEs already truncated to the interval). */
-function periodsBetween(interval: Interval, from: Sql, to: Sql): Sql {
-  if (interval === 'day') return sql`(${to} - ${from})`;
-  if (interval === 'week') return sql`((${to} - ${from}) // 7)`;
-  return sql`((year(${to}) - year(${from})) * 12 + month(${to}) - month(${from}))`;
 }
 
 /**
@@ -40,9 +34,8 @@ export async function computeRetention(
   },
 ): Promise<{ cohorts: Cohort[] }> {
   const { interval, periods, range } = query;
-  const unit = raw(`'${interval}'`);
-  const bucket = (column: Sql) =>
-    sql`CAST(date_trunc(${unit}, ${localDay(column, range.tz)}) AS DATE)`;
+  const dialect = dialectOf(store.kind);
+  const bucket = (column: Sql) => dialect.periodStart(interval, dialect.localDay(column, range.tz));
   // Cohort periods start inside the range; their users' activity runs `periods` periods on.
   const firstPeriod = periodStart(range.fromDay, interval);
   const since = startOfDay(firstPeriod, range.tz);
@@ -53,27 +46,27 @@ export async function computeRetention(
   const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
   const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(tenant, { until, columns: ['event'] })},
+    render(sql`WITH ${keyedEvents(dialect, tenant, { until, columns: ['event'] })},
       firsts AS (
         SELECT user_key, min(ts) FILTER (WHERE ${starts}) AS first_ts FROM ev GROUP BY user_key
       ),
       cohorts AS (
         SELECT user_key, ${bucket(sql`first_ts`)} AS cohort FROM firsts
-        WHERE first_ts IS NOT NULL AND first_ts >= ${instant(since)}
+        WHERE first_ts IS NOT NULL AND first_ts >= ${dialect.instant(since)}
       ),
       returns AS (
         SELECT DISTINCT user_key, ${bucket(sql`ts`)} AS period FROM ev
-        WHERE ts >= ${instant(since)} AND ${returns}
+        WHERE ts >= ${dialect.instant(since)} AND ${returns}
       ),
       sizes AS (SELECT cohort, count(*) AS users FROM cohorts GROUP BY cohort),
       kept AS (
-        SELECT c.cohort, ${periodsBetween(interval, sql`c.cohort`, sql`r.period`)} AS k, count(*) AS users
+        SELECT c.cohort, ${dialect.periodsBetween(interval, sql`c.cohort`, sql`r.period`)} AS k, count(*) AS users
         FROM cohorts c JOIN returns r ON r.user_key = c.user_key AND r.period > c.cohort
         GROUP BY ALL
       )
-      SELECT CAST(s.cohort AS VARCHAR) AS cohort, s.users AS size, k.k AS k, k.users AS kept
+      SELECT ${dialect.text(sql`s.cohort`)} AS cohort, s.users AS size, k.k AS k, k.users AS kept
       FROM sizes s LEFT JOIN kept k ON k.cohort = s.cohort AND k.k < ${periods}
-      WHERE s.cohort <= CAST(${range.toDay} AS DATE)
+      WHERE s.cohort <= ${dialect.date(range.toDay)}
       ORDER BY s.cohort, k.k`),
   );
   const cohorts = new Map<string, Cohort>();

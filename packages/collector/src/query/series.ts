@@ -1,6 +1,7 @@
 import type { Store } from '../store/store';
-import { instant, keyedEvents, localDay } from './keyedEvents';
-import { raw, render, type Sql, sql } from './sql';
+import { dialectOf, type SqlDialect } from './dialect';
+import { keyedEvents } from './keyedEvents';
+import { render, type Sql, sql } from './sql';
 import { addDays, daysOf, type Interval, periodStart, startOfDay, type TimeRange } from './time';
 
 export const SERIES_NAMES = [
@@ -52,6 +53,7 @@ export async function computeSeries(
     let values = daily.get(name);
     if (!values) {
       values = dailySeries(store, tenant, name, query.range, days, query.event);
+      values.catch(() => {});
       daily.set(name, values);
     }
     return values;
@@ -73,17 +75,18 @@ export async function dailySeries(
   days: readonly string[],
   event?: string,
 ): Promise<Daily> {
+  const dialect = dialectOf(store.kind);
   switch (name) {
     case 'dau':
-      return activeUsers(store, tenant, range, days, 1);
+      return activeUsers(dialect, store, tenant, range, days, 1);
     case 'wau':
-      return activeUsers(store, tenant, range, days, 7);
+      return activeUsers(dialect, store, tenant, range, days, 7);
     case 'mau':
-      return activeUsers(store, tenant, range, days, 30);
+      return activeUsers(dialect, store, tenant, range, days, 30);
     case 'stickiness': {
       const [dau, mau] = await Promise.all([
-        activeUsers(store, tenant, range, days, 1),
-        activeUsers(store, tenant, range, days, 30),
+        activeUsers(dialect, store, tenant, range, days, 1),
+        activeUsers(dialect, store, tenant, range, days, 30),
       ]);
       return new Map(
         days.map((day) => {
@@ -93,10 +96,10 @@ export async function dailySeries(
       );
     }
     case 'new_users':
-      return newUsers(store, tenant, range, days);
+      return newUsers(dialect, store, tenant, range, days);
     case 'events':
     case 'revenue':
-      return eventTotals(store, tenant, range, days, name, event);
+      return eventTotals(dialect, store, tenant, range, days, name, event);
   }
 }
 
@@ -106,6 +109,7 @@ export async function dailySeries(
  * during which it counts, and a running sum of interval starts and ends gives every day's count.
  */
 async function activeUsers(
+  dialect: SqlDialect,
   store: Store,
   tenant: string,
   range: TimeRange,
@@ -113,22 +117,23 @@ async function activeUsers(
   window: number,
 ): Promise<Daily> {
   const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
-  const day = localDay(sql`ts`, range.tz);
+  const day = dialect.localDay(sql`ts`, range.tz);
+  const lastDay = dialect.addDays(sql`day`, window - 1);
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(tenant, { since, until: range.endMs })},
+    render(sql`WITH ${keyedEvents(dialect, tenant, { since, until: range.endMs })},
       active AS (SELECT DISTINCT user_key, ${day} AS day FROM ev),
       spans AS (
         SELECT day AS first_day,
-          least(coalesce(lead(day) OVER (PARTITION BY user_key ORDER BY day) - 1, day + ${raw(String(window - 1))}),
-                day + ${raw(String(window - 1))}) AS last_day
+          least(coalesce(${dialect.addDays(sql`lead(day) OVER (PARTITION BY user_key ORDER BY day)`, -1)}, ${lastDay}),
+                ${lastDay}) AS last_day
         FROM active
       ),
       changes AS (
         SELECT first_day AS day, 1 AS change FROM spans
-        UNION ALL SELECT last_day + 1, -1 FROM spans
+        UNION ALL SELECT ${dialect.addDays(sql`last_day`, 1)}, -1 FROM spans
       ),
       totals AS (SELECT day, sum(change) AS change FROM changes GROUP BY day)
-      SELECT CAST(day AS VARCHAR) AS day, CAST(sum(change) OVER (ORDER BY day) AS DOUBLE) AS value
+      SELECT ${dialect.text(sql`day`)} AS day, ${dialect.double(sql`sum(change) OVER (ORDER BY day)`)} AS value
       FROM totals ORDER BY day`),
   );
   // The running count holds from each change day until the next one.
@@ -146,22 +151,24 @@ async function activeUsers(
 }
 
 async function newUsers(
+  dialect: SqlDialect,
   store: Store,
   tenant: string,
   range: TimeRange,
   days: readonly string[],
 ): Promise<Daily> {
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(tenant, { until: range.endMs })},
+    render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs })},
       firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)
-      SELECT CAST(${localDay(sql`first_ts`, range.tz)} AS VARCHAR) AS day, count(*) AS value
-      FROM firsts WHERE first_ts >= ${instant(range.startMs)}
+      SELECT ${dialect.text(dialect.localDay(sql`first_ts`, range.tz))} AS day, count(*) AS value
+      FROM firsts WHERE first_ts >= ${dialect.instant(range.startMs)}
       GROUP BY 1`),
   );
   return fill(days, rows);
 }
 
 async function eventTotals(
+  dialect: SqlDialect,
   store: Store,
   tenant: string,
   range: TimeRange,
@@ -175,11 +182,11 @@ async function eventTotals(
       : sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`;
   const named = event === undefined ? sql`` : sql` AND event = ${event}`;
   const rows = await store.query(
-    render(sql`SELECT CAST(${localDay(sql`"timestamp"`, range.tz)} AS VARCHAR) AS day,
-        CAST(${value} AS DOUBLE) AS value
+    render(sql`SELECT ${dialect.text(dialect.localDay(sql`"timestamp"`, range.tz))} AS day,
+        ${dialect.double(value)} AS value
       FROM events
-      WHERE tenant = ${tenant} AND "timestamp" >= ${instant(range.startMs)}
-        AND "timestamp" < ${instant(range.endMs)}${named}
+      WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(range.startMs)}
+        AND "timestamp" < ${dialect.instant(range.endMs)}${named}
       GROUP BY 1`),
   );
   return fill(days, rows);

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store';
+import { dialectOf } from './dialect';
 import { render, sql } from './sql';
 
 export interface UsageRow {
@@ -21,9 +22,10 @@ export async function dailyUsage(
   from: string,
   to: string,
 ): Promise<UsageRow[]> {
+  const dialect = dialectOf(store.kind);
   const rows = await store.query(
-    render(sql`SELECT CAST(day AS VARCHAR) AS date, event, count FROM daily_usage
-      WHERE tenant = ${tenant} AND day >= CAST(${from} AS DATE) AND day <= CAST(${to} AS DATE)
+    render(sql`SELECT ${dialect.text(sql`day`)} AS date, event, count FROM daily_usage
+      WHERE tenant = ${tenant} AND day >= ${dialect.date(from)} AND day <= ${dialect.date(to)}
       ORDER BY day, event`),
   );
   return rows.map((row) => ({
@@ -41,9 +43,10 @@ export async function usageOn(
   events: readonly string[],
 ): Promise<Map<string, number>> {
   if (events.length === 0) return new Map();
+  const dialect = dialectOf(store.kind);
   const rows = await store.query(
     render(sql`SELECT event, count FROM daily_usage
-      WHERE tenant = ${tenant} AND day = CAST(${day} AS DATE) AND event IN (SELECT unnest(${events}))`),
+      WHERE tenant = ${tenant} AND day = ${dialect.date(day)} AND ${dialect.inList(sql`event`, events)}`),
   );
   return new Map(rows.map((row) => [String(row.event), Number(row.count)]));
 }
