@@ -45,6 +45,12 @@ function createNoopStore(): Store {
     async identityLinks() {
       return [];
     },
+    async eraseUser() {
+      return { events: 0, identityLinks: 0 };
+    },
+    async prune() {
+      return { events: 0, identityLinks: 0 };
+    },
     async ping() {},
     async close() {},
   };
@@ -81,6 +87,8 @@ async function createDeferredStore(url: string): Promise<Store> {
     findMessageIds: (tenant, ids) => target.findMessageIds(tenant, ids),
     countEvents: (tenant) => target.countEvents(tenant),
     identityLinks: (tenant) => target.identityLinks(tenant),
+    eraseUser: (tenant, userId, actor) => target.eraseUser(tenant, userId, actor),
+    prune: (olderThanMs) => target.prune(olderThanMs),
     ping: () => target.ping(),
     async close() {
       while (loading) await loading;

@@ -9,10 +9,12 @@ import { createNodeListener } from './adapters/node';
 import { type Collector, createCollector } from './collector';
 import { parseKey } from './keys';
 import { DEFAULT_STORE_URL } from './options';
+import { openStore } from './store/openStore';
 
 const USAGE = `sightline-collector ${VERSION}
 
 Usage: sightline-collector start [options]
+       sightline-collector prune --retention-days <n> [--store <url>]
 
 Options (flags override environment variables):
   --port <n>                  SIGHTLINE_PORT         default 8787 (0 picks a free port)
@@ -20,11 +22,17 @@ Options (flags override environment variables):
   --store <url>               SIGHTLINE_STORE        default ${DEFAULT_STORE_URL}
   --write-key <K[=tenant]>    SIGHTLINE_WRITE_KEYS   comma-separated; repeatable flag
   --read-key <K[=tenant]>     SIGHTLINE_READ_KEYS    comma-separated; repeatable flag; tenant * = admin
+  --retention-days <n>        SIGHTLINE_RETENTION_DAYS  delete events older than n days, hourly
+                                                     (default: keep events forever)
   --help                      print this help
   --version                   print the version
 
 With no keys configured, a dev write key and read key are generated, printed, and kept in
 dev-keys.json beside the store file (.sightline/ by default) so they stay the same across restarts.
+
+prune deletes once, from --store, the events older than --retention-days days (by event time) and
+the identity links only they referred to (daily usage counts are kept), prints how many rows it
+deleted and exits 0. DuckDB locks its file: run it while no collector holds the store.
 
 SIGINT or SIGTERM stops the collector gracefully: it stops accepting connections, lets requests in
 flight finish, writes every accepted event and closes the store. A second signal exits at once.
@@ -99,6 +107,20 @@ function portOption(flagValue: string | undefined): number {
   return port;
 }
 
+/** `--retention-days` or SIGHTLINE_RETENTION_DAYS: whole days ≥ 1, or undefined (keep events). */
+function retentionDaysOption(flagValue: string | undefined): number | undefined {
+  const [option, raw] =
+    flagValue !== undefined
+      ? ['--retention-days', flagValue]
+      : ['SIGHTLINE_RETENTION_DAYS', env('SIGHTLINE_RETENTION_DAYS')];
+  if (raw === undefined) return undefined;
+  const days = /^\d{1,6}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(days >= 1)) {
+    throw new ConfigurationError(option, `use a whole number of days ≥ 1 (got "${raw}")`);
+  }
+  return days;
+}
+
 function parseStartArgs(argv: string[]) {
   try {
     return parseArgs({
@@ -109,12 +131,50 @@ function parseStartArgs(argv: string[]) {
         store: { type: 'string' },
         'write-key': { type: 'string', multiple: true },
         'read-key': { type: 'string', multiple: true },
+        'retention-days': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
     }).values;
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+}
+
+/** `sightline-collector prune`: one retention pass over a store, then exit. */
+async function prune(argv: string[]): Promise<void> {
+  let values: { store?: string; 'retention-days'?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        store: { type: 'string' },
+        'retention-days': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const retentionDays = retentionDaysOption(values['retention-days']);
+  if (retentionDays === undefined) {
+    throw new UsageError('prune needs --retention-days <n> (or SIGHTLINE_RETENTION_DAYS)');
+  }
+  const url = values.store ?? env('SIGHTLINE_STORE') ?? DEFAULT_STORE_URL;
+  const store = await openStore(url);
+  try {
+    const cutoff = new Date(Date.now() - retentionDays * 86_400_000);
+    const deleted = await store.prune(cutoff.getTime());
+    process.stdout.write(
+      `pruned ${deleted.events} events and ${deleted.identityLinks} identity links older than ${cutoff.toISOString()} (retention ${retentionDays} days) from ${url}\n`,
+    );
+  } finally {
+    await store.close();
   }
 }
 
@@ -151,7 +211,8 @@ async function start(argv: string[]): Promise<void> {
     );
   }
 
-  const collector = createCollector({ store, writeKeys, readKeys });
+  const retentionDays = retentionDaysOption(values['retention-days']);
+  const collector = createCollector({ store, writeKeys, readKeys, retentionDays });
   const server = createServer();
   const shutdown = gracefulShutdown(server, collector);
   await collector.ready();
@@ -173,6 +234,9 @@ async function start(argv: string[]): Promise<void> {
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const lines = [`Sightline collector ${VERSION} listening on ${url}`, `  store      ${store}`];
+  if (retentionDays !== undefined) {
+    lines.push(`  retention  ${retentionDays} days (older events are pruned hourly)`);
+  }
   if (generated) {
     lines.push(`  write key  ${generated.writeKey}   (dev key, tenant "default")`);
     lines.push(`  read key   ${generated.readKey}   (dev admin key)`);
@@ -267,6 +331,7 @@ function gracefulShutdown(server: Server, collector: Collector) {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'start') return start(rest);
+  if (command === 'prune') return prune(rest);
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return;
@@ -277,8 +342,8 @@ async function main(): Promise<void> {
   }
   throw new UsageError(
     command === undefined
-      ? 'name a command: start'
-      : `unknown command "${command}": the command is start`,
+      ? 'name a command: start or prune'
+      : `unknown command "${command}": the commands are start and prune`,
   );
 }
 

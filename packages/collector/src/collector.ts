@@ -5,12 +5,14 @@ import { errorResponse, HttpError, json } from './http/errors';
 import { clientAddress } from './ingest/enrich';
 import { inspectPart } from './ingest/inspect';
 import { type IngestContext, normalizeEvent, type Rejection } from './ingest/normalize';
+import { createQuotaTracker } from './ingest/quotas';
 import { createRateLimiter } from './ingest/rateLimit';
 import { createWriteQueue, OverloadedError } from './ingest/writeQueue';
 import { ALL_TENANTS, bearerToken, createKeyring, writeKeyFromHeader } from './keys';
 import { createMetrics, type Metrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { type CollectorOptions, resolveCollectorOptions } from './options';
+import { startRetentionJob } from './privacy/retentionJob';
 import { createQueryCache } from './read/queryCache';
 import { createReadApi } from './read/readApi';
 import { readRoutes } from './read/routes';
@@ -49,6 +51,7 @@ const SINGLE_EVENT_PATHS: Record<string, EventType> = {
 };
 
 const STORE_RETRY_AFTER_SECONDS = 5;
+const DAY_MS = 86_400_000;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -80,6 +83,9 @@ export function createCollector(options: CollectorOptions): Collector {
       ? openStore(settings.store)
       : Promise.resolve(settings.store);
   storePromise.catch(() => {}); // reported through /health and 503s, not as an unhandled rejection
+  const quotas = createQuotaTracker(settings.quotas, storePromise, (tenant, event, count) =>
+    metrics.quotaExceeded.inc({ tenant, event, mode: settings.quotas.mode }, count),
+  );
   const queuePromise = storePromise.then((store) =>
     createWriteQueue(store, {
       ...settings.writeQueue,
@@ -99,10 +105,25 @@ export function createCollector(options: CollectorOptions): Collector {
   queuePromise.catch(() => {});
 
   const cache = createQueryCache({ ttlMs: settings.read.cacheTtlMs });
+  const retention =
+    settings.retentionDays === undefined
+      ? undefined
+      : startRetentionJob({
+          store: storePromise,
+          retentionDays: settings.retentionDays,
+          now: settings.now,
+          onPruned(result) {
+            metrics.pruned.inc(result.events);
+            if (result.events > 0 || result.identityLinks > 0) cache.clear();
+          },
+        });
+  // Reads start once migrations ran and the write queue is up; a failed store answers 503.
+  const readStore = queuePromise.then(() => storePromise);
+  readStore.catch(() => {});
   const readApi = createReadApi({
     routes: readRoutes(settings),
     readKeys,
-    store: queuePromise.then(() => storePromise),
+    store: readStore,
     cache,
     now: settings.now,
   });
@@ -187,16 +208,53 @@ export function createCollector(options: CollectorOptions): Collector {
       ipPolicy: settings.ip,
       piiFilter,
     };
-    const rows: StoredEvent[] = [];
+    let rows: StoredEvent[] = [];
+    const rowIndexes: number[] = [];
     const rejected: Rejection[] = [];
     rawEvents.forEach((raw, index) => {
       const result = normalizeEvent(raw, index, context);
       if ('reason' in result) rejected.push(result);
-      else rows.push(result);
+      else {
+        rows.push(result);
+        rowIndexes.push(index);
+      }
     });
+
+    const quota = rows.length > 0 ? await quotas.admit(tenant, rows) : undefined;
+    if (quota && quota.refused.size > 0) {
+      for (const position of quota.refused) {
+        const row = rows[position]!;
+        rejected.push({
+          index: rowIndexes[position]!,
+          messageId: row.messageId,
+          field: row.type === 'track' ? 'event' : 'name',
+          reason: 'quota_exceeded',
+          message: `the daily quota of "${row.event ?? row.type}" for this tenant is used up: retry after midnight UTC`,
+        });
+      }
+      rows = rows.filter((_, position) => !quota.refused.has(position));
+      rejected.sort((a, b) => a.index - b.index);
+    }
     for (const rejection of rejected) metrics.rejected.inc({ tenant, reason: rejection.reason });
 
-    if (rows.length > 0) await write(rows, tenant);
+    if (rows.length > 0) {
+      try {
+        await write(rows, tenant);
+      } catch (error) {
+        quota?.release();
+        throw error;
+      }
+    }
+    if (rows.length === 0 && rejected.every((rejection) => rejection.reason === 'quota_exceeded')) {
+      const seconds = Math.max(1, Math.ceil((DAY_MS - (now % DAY_MS)) / 1000));
+      throw new HttpError(
+        429,
+        'quota_exceeded',
+        `this tenant's daily quota is used up for these events: retry after midnight UTC (${seconds} s)`,
+        { 'retry-after': String(seconds) },
+        { rejected },
+      );
+    }
     if (rejected.length === 0) return json(200, { success: true });
     if (rows.length === 0) {
       return json(400, {
@@ -361,6 +419,7 @@ export function createCollector(options: CollectorOptions): Collector {
     async close() {
       if (closing) return;
       closing = true;
+      retention?.stop();
       const store = await storePromise.catch(() => undefined);
       const queue = await queuePromise.catch(() => undefined);
       await queue?.idle();

@@ -35,6 +35,17 @@ export function createMetrics() {
     labelNames: ['tenant', 'reason'] as const,
     registers: [registry],
   });
+  const quotaExceeded = new Counter({
+    name: 'sightline_quota_exceeded_total',
+    help: 'Events over their daily quota (counted in soft mode, refused in hard mode), by tenant and event name.',
+    labelNames: ['tenant', 'event', 'mode'] as const,
+    registers: [registry],
+  });
+  const pruned = new Counter({
+    name: 'sightline_events_pruned_total',
+    help: 'Events deleted by the retention policy (retentionDays), all tenants.',
+    registers: [registry],
+  });
   const requestDuration = new Histogram({
     name: 'sightline_http_request_duration_seconds',
     help: 'HTTP request latency.',
@@ -65,6 +76,8 @@ export function createMetrics() {
     stored,
     deduplicated,
     rejected,
+    quotaExceeded,
+    pruned,
     requestDuration,
     storeWriteDuration,
     storeWriteRows,

@@ -1,4 +1,5 @@
 import { metricsPaths, metricsSchemas } from './read/metricsOpenApi';
+import { eventsAndPrivacyPaths } from './read/privacyOpenApi';
 
 /**
  * OpenAPI 3.1 description of the collector's HTTP API, served at `/openapi.json`. Response
@@ -308,6 +309,7 @@ export const openApiDocument = {
     '/v1/group': singleEvent('group'),
     '/v1/alias': singleEvent('alias'),
     ...metricsPaths,
+    ...eventsAndPrivacyPaths,
     '/health': {
       get: {
         summary: 'Liveness and store reachability',

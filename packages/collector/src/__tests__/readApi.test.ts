@@ -180,9 +180,30 @@ describe('parameters', () => {
     ['impossible date', 'GET', `/v1/metrics?names=dau&from=2024-02-30&to=2024-03-01`],
     ['range over the cap', 'GET', `/v1/metrics?names=dau&from=2024-01-01&to=2024-12-31`],
     ['bad interval', 'GET', `/v1/metrics?names=dau&from=${DAY}&to=${DAY}&interval=year`],
-    ['one-step funnel', 'POST', '/v1/funnel', { steps: [{ event: 'a' }], windowSeconds: 60, from: DAY, to: DAY }],
-    ['funnel breakdown on an unknown column', 'POST', '/v1/funnel', { steps: [{ event: 'a' }, { event: 'b' }], windowSeconds: 60, from: DAY, to: DAY, breakdown: 'password' }],
-    ['retention without periods', 'POST', '/v1/retention', { interval: 'week', from: DAY, to: DAY }],
+    [
+      'one-step funnel',
+      'POST',
+      '/v1/funnel',
+      { steps: [{ event: 'a' }], windowSeconds: 60, from: DAY, to: DAY },
+    ],
+    [
+      'funnel breakdown on an unknown column',
+      'POST',
+      '/v1/funnel',
+      {
+        steps: [{ event: 'a' }, { event: 'b' }],
+        windowSeconds: 60,
+        from: DAY,
+        to: DAY,
+        breakdown: 'password',
+      },
+    ],
+    [
+      'retention without periods',
+      'POST',
+      '/v1/retention',
+      { interval: 'week', from: DAY, to: DAY },
+    ],
     ['bad attribution model', 'GET', `/v1/attribution?from=${DAY}&to=${DAY}&model=linear`],
     ['usage with an ISO timestamp', 'GET', '/v1/usage?from=2024-05-01T00:00:00Z&to=2024-05-02'],
   ];
@@ -210,16 +231,26 @@ describe('parameters', () => {
 
   it('hostile strings in parameters are data, not SQL', async () => {
     const app = await start();
-    await ingest(app, KEYS.writeA, [track("x'); DROP TABLE events; --", `${DAY}T10:00:00.000Z`, { userId: 'u' })]);
+    await ingest(app, KEYS.writeA, [
+      track("x'); DROP TABLE events; --", `${DAY}T10:00:00.000Z`, { userId: 'u' }),
+    ]);
     const hostile = encodeURIComponent("x'); DROP TABLE events; --");
-    const response = await call(app, 'GET', `/v1/metrics?names=events&from=${DAY}&to=${DAY}&event=${hostile}`, {
-      key: KEYS.readA,
-    });
+    const response = await call(
+      app,
+      'GET',
+      `/v1/metrics?names=events&from=${DAY}&to=${DAY}&event=${hostile}`,
+      {
+        key: KEYS.readA,
+      },
+    );
     expect(response.body.series.events).toEqual([{ date: DAY, value: 1 }]);
     const funnel = await call(app, 'POST', '/v1/funnel', {
       key: KEYS.readA,
       body: {
-        steps: [{ event: "a' OR 1=1 --", where: { "p') OR 1=1 --": "'; DROP TABLE events" } }, { event: 'b' }],
+        steps: [
+          { event: "a' OR 1=1 --", where: { "p') OR 1=1 --": "'; DROP TABLE events" } },
+          { event: 'b' },
+        ],
         windowSeconds: 60,
         from: DAY,
         to: DAY,
@@ -264,15 +295,30 @@ describe('identity stitching', () => {
       track('page_viewed', '2024-05-03T11:00:00.000Z', anon),
     ]);
     const key = KEYS.readA;
-    const metrics = await call(app, 'GET', '/v1/metrics?names=dau,new_users,wau&from=2024-05-01&to=2024-05-03', { key });
-    expect(metrics.body.series.dau.map((point: { value: number }) => point.value)).toEqual([1, 1, 1]);
-    expect(metrics.body.series.new_users.map((point: { value: number }) => point.value)).toEqual([1, 0, 0]);
-    expect(metrics.body.series.wau.map((point: { value: number }) => point.value)).toEqual([1, 1, 1]);
+    const metrics = await call(
+      app,
+      'GET',
+      '/v1/metrics?names=dau,new_users,wau&from=2024-05-01&to=2024-05-03',
+      { key },
+    );
+    expect(metrics.body.series.dau.map((point: { value: number }) => point.value)).toEqual([
+      1, 1, 1,
+    ]);
+    expect(metrics.body.series.new_users.map((point: { value: number }) => point.value)).toEqual([
+      1, 0, 0,
+    ]);
+    expect(metrics.body.series.wau.map((point: { value: number }) => point.value)).toEqual([
+      1, 1, 1,
+    ]);
 
     const funnel = await call(app, 'POST', '/v1/funnel', {
       key,
       body: {
-        steps: [{ event: 'signup_started' }, { event: 'signup_completed' }, { event: 'payment_completed' }],
+        steps: [
+          { event: 'signup_started' },
+          { event: 'signup_completed' },
+          { event: 'payment_completed' },
+        ],
         windowSeconds: 7 * 86_400,
         from: '2024-05-01',
         to: '2024-05-03',
@@ -290,6 +336,78 @@ describe('identity stitching', () => {
   });
 });
 
+describe('erasure, seen through the metrics', () => {
+  it('after DELETE /v1/users/:id the user no longer counts anywhere, cached answers included', async () => {
+    const app = await start({ read: { cacheTtlMs: 600_000 } });
+    const alice = { anonymousId: 'anon-alice' };
+    await ingest(app, KEYS.writeA, [
+      track('page_viewed', '2024-05-01T09:00:00.000Z', alice),
+      track('signup_started', '2024-05-01T09:05:00.000Z', alice),
+      track('signup_completed', '2024-05-01T09:10:00.000Z', { ...alice, userId: 'alice' }),
+      {
+        ...track('payment_completed', '2024-05-02T10:00:00.000Z', { userId: 'alice' }),
+        properties: { revenue: 40 },
+      },
+      track('page_viewed', '2024-05-01T12:00:00.000Z', { anonymousId: 'anon-bob' }),
+      track('signup_started', '2024-05-01T12:05:00.000Z', { anonymousId: 'anon-bob' }),
+      track('signup_completed', '2024-05-02T12:10:00.000Z', {
+        anonymousId: 'anon-bob',
+        userId: 'bob',
+      }),
+      {
+        ...track('payment_completed', '2024-05-02T13:00:00.000Z', { userId: 'bob' }),
+        properties: { revenue: 10 },
+      },
+    ]);
+    const key = KEYS.readA;
+    const metricsPath =
+      '/v1/metrics?names=dau,new_users,events,revenue&from=2024-05-01&to=2024-05-02';
+    const funnelBody = {
+      steps: [
+        { event: 'signup_started' },
+        { event: 'signup_completed' },
+        { event: 'payment_completed' },
+      ],
+      windowSeconds: 7 * 86_400,
+      from: '2024-05-01',
+      to: '2024-05-02',
+    };
+    const retentionBody = { interval: 'day', periods: 2, from: '2024-05-01', to: '2024-05-02' };
+    const snapshot = async () => ({
+      metrics: (await call(app, 'GET', metricsPath, { key })).body.series,
+      funnel: (await call(app, 'POST', '/v1/funnel', { key, body: funnelBody })).body.steps.map(
+        (step: { users: number }) => step.users,
+      ),
+      retention: (await call(app, 'POST', '/v1/retention', { key, body: retentionBody })).body
+        .cohorts,
+      dashboard: (await call(app, 'GET', '/v1/dashboard?from=2024-05-01&to=2024-05-02', { key }))
+        .body,
+    });
+
+    const before = await snapshot();
+    expect(before.metrics.dau.map((point: { value: number }) => point.value)).toEqual([2, 2]);
+    expect(before.metrics.revenue.map((point: { value: number }) => point.value)).toEqual([0, 50]);
+    expect(before.funnel).toEqual([2, 2, 2]);
+    expect(before.retention[0]).toMatchObject({ cohort: '2024-05-01', size: 2, retained: [2, 2] });
+    expect(before.dashboard).toMatchObject({ signups: 2, newPayingUsers: 2 });
+
+    const erased = await call(app, 'DELETE', '/v1/users/alice', { key });
+    expect(erased.status).toBe(200);
+    expect(erased.body.erased.events).toBe(4);
+
+    const after = await snapshot();
+    expect(after.metrics.dau.map((point: { value: number }) => point.value)).toEqual([1, 1]);
+    expect(after.metrics.new_users.map((point: { value: number }) => point.value)).toEqual([1, 0]);
+    expect(after.metrics.events.map((point: { value: number }) => point.value)).toEqual([2, 2]);
+    expect(after.metrics.revenue.map((point: { value: number }) => point.value)).toEqual([0, 10]);
+    expect(after.funnel).toEqual([1, 1, 1]);
+    expect(after.retention[0]).toMatchObject({ cohort: '2024-05-01', size: 1, retained: [1, 1] });
+    expect(after.dashboard).toMatchObject({ signups: 1, newPayingUsers: 1, revenue: 10 });
+    const exported = await call(app, 'GET', '/v1/users/alice/export', { key });
+    expect(exported.body.events).toEqual([]);
+  });
+});
+
 describe('quotas', () => {
   const today = () => new Date().toISOString();
 
@@ -298,10 +416,14 @@ describe('quotas', () => {
     const batch = [1, 2, 3].map(() => track('api_call', today(), { userId: 'u' }));
     expect((await ingest(app, KEYS.writeA, batch)).body).toEqual({ success: true });
     const quotas = await call(app, 'GET', '/v1/quotas', { key: KEYS.readA });
-    expect(quotas.body.quotas).toEqual([{ event: 'api_call', limit: 2, current: 3, exceeded: true }]);
+    expect(quotas.body.quotas).toEqual([
+      { event: 'api_call', limit: 2, current: 3, exceeded: true },
+    ]);
     expect(await app.store.countEvents('a')).toBe(3);
     const metrics = await (await fetch(`${app.base}/metrics`)).text();
-    expect(metrics).toMatch(/sightline_quota_exceeded_total\{tenant="a",event="api_call",mode="soft"\} 1/);
+    expect(metrics).toMatch(
+      /sightline_quota_exceeded_total\{tenant="a",event="api_call",mode="soft"\} 1/,
+    );
   });
 
   it('hard mode refuses events over the quota: named in the answer, then 429 with Retry-After', async () => {
@@ -321,8 +443,12 @@ describe('quotas', () => {
     expect(second.body.error.code).toBe('quota_exceeded');
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
     // Other tenants and other events are not limited.
-    expect((await ingest(app, KEYS.writeB, [track('api_call', today(), { userId: 'v' })])).status).toBe(200);
-    expect((await ingest(app, KEYS.writeA, [track('other', today(), { userId: 'u' })])).status).toBe(200);
+    expect(
+      (await ingest(app, KEYS.writeB, [track('api_call', today(), { userId: 'v' })])).status,
+    ).toBe(200);
+    expect(
+      (await ingest(app, KEYS.writeA, [track('other', today(), { userId: 'u' })])).status,
+    ).toBe(200);
     expect(await app.store.countEvents('a')).toBe(4);
   });
 });

@@ -69,6 +69,21 @@ describe('DuckDB store in a worker thread', () => {
     expect(await store.findMessageIds('a', ['w-after'])).toEqual(new Set(['w-after']));
   });
 
+  it('forwards eraseUser and prune to the worker', async () => {
+    const old = Date.UTC(2020, 0, 1);
+    await store.append([
+      makeStoredEvent({ tenant: 'p', messageId: 'p-1', anonymousId: 'pa', userId: 'pu' }),
+      makeStoredEvent({ tenant: 'p', messageId: 'p-2', anonymousId: 'pa' }),
+      makeStoredEvent({ tenant: 'p', messageId: 'p-3', timestamp: old, anonymousId: 'pb' }),
+    ]);
+    expect(await store.eraseUser('p', 'pu', 'rk_12345678')).toEqual({
+      events: 2,
+      identityLinks: 1,
+    });
+    expect(await store.prune(old + 1)).toEqual({ events: 1, identityLinks: 0 });
+    expect(await store.countEvents('p')).toBe(0);
+  });
+
   it('refuses calls after close', async () => {
     const other = await createDuckDbWorkerStore({ path: ':memory:', workerUrl: WORKER });
     await other.close();

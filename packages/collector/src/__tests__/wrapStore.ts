@@ -15,6 +15,8 @@ export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' 
     findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
     countEvents: (tenant) => inner.countEvents(tenant),
     identityLinks: (tenant) => inner.identityLinks(tenant),
+    eraseUser: (tenant, userId, actor) => inner.eraseUser(tenant, userId, actor),
+    prune: (olderThanMs) => inner.prune(olderThanMs),
     ping: overrides.ping ?? (() => inner.ping()),
     close: () => inner.close(),
   };

@@ -65,6 +65,14 @@ export class ControlledStore implements Store {
     return [];
   }
 
+  async eraseUser(): Promise<{ events: number; identityLinks: number }> {
+    return { events: 0, identityLinks: 0 };
+  }
+
+  async prune(): Promise<{ events: number; identityLinks: number }> {
+    return { events: 0, identityLinks: 0 };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}

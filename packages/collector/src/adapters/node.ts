@@ -82,13 +82,7 @@ export async function serveNode(
       return;
     }
     const result = await collector.fetch(fetchRequest, { clientIp: request.socket?.remoteAddress });
-    const body = Buffer.from(await result.arrayBuffer());
-    response.writeHead(result.status, Object.fromEntries(result.headers));
-    await new Promise<void>((resolve) => {
-      // 'close' as well: a client that went away means 'finish' never comes.
-      response.once('close', resolve);
-      response.end(body, () => resolve());
-    });
+    await writeResponse(result, response);
   } catch {
     if (!response.headersSent) sendJson(response, 500, 'internal_error', 'unexpected error');
     else response.end();
@@ -97,6 +91,64 @@ export async function serveNode(
     // does for unread bodies, so a keep-alive connection can carry the next request.
     stream?.release();
   }
+}
+
+/**
+ * Writes `result` to `response`. A body of at most one chunk (every JSON answer) is sent in one
+ * write. A longer stream (the CSV export) is written as it is produced, waiting
+ * for the socket to drain, and cancelled when the client goes away; if it fails after the headers
+ * went out, the connection is destroyed so the client sees an incomplete response, never a
+ * silently shortened one.
+ */
+async function writeResponse(result: Response, response: ServerResponse): Promise<void> {
+  const headers = Object.fromEntries(result.headers);
+  const reader = result.body?.getReader();
+  const first = reader ? await reader.read() : undefined;
+  const second = reader && first && !first.done ? await reader.read() : undefined;
+  if (!reader || !first || first.done || !second || second.done) {
+    response.writeHead(result.status, headers);
+    await finish(response, first?.value ? Buffer.from(first.value) : Buffer.alloc(0));
+    return;
+  }
+  response.writeHead(result.status, headers);
+  try {
+    let chunk: ReadableStreamReadResult<Uint8Array> = first;
+    let next: ReadableStreamReadResult<Uint8Array> | undefined = second;
+    while (!chunk.done) {
+      if (response.destroyed) {
+        await reader.cancel();
+        return;
+      }
+      if (!response.write(chunk.value)) await drained(response);
+      chunk = next ?? (await reader.read());
+      next = undefined;
+    }
+  } catch (error) {
+    response.destroy(error instanceof Error ? error : new Error(String(error)));
+    await reader.cancel().catch(() => {});
+    return;
+  }
+  await finish(response);
+}
+
+/** Ends `response`; resolves when it is sent, or when the client went away. */
+function finish(response: ServerResponse, body?: Buffer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // 'close' as well: a client that went away means 'finish' never comes.
+    response.once('close', resolve);
+    response.end(body, () => resolve());
+  });
+}
+
+/** Resolves when `response` can take more data, or closed. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.on('drain', done).on('close', done);
+  });
 }
 
 /** host, IPv4, [IPv6] and an optional port; empty for HTTP/1.0 clients that send none. */

@@ -1,6 +1,6 @@
+import { usageOn } from '../query/usage';
 import type { ResolvedReadOptions } from '../readOptions';
 import type { Store, StoredEvent } from '../store/store';
-import { usageOn } from '../query/usage';
 
 const DAY_MS = 86_400_000;
 
@@ -60,7 +60,9 @@ export function createQuotaTracker(
         const event = row.event ?? row.type;
         const limit = limits[event];
         if (limit === undefined) continue;
-        const day = new Date(Math.floor(row.timestamp / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+        const day = new Date(Math.floor(row.timestamp / DAY_MS) * DAY_MS)
+          .toISOString()
+          .slice(0, 10);
         const map = await countsOf(tenant, day, events);
         const current = map.get(event) ?? 0;
         if (current >= limit) {

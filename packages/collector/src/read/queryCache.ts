@@ -68,6 +68,11 @@ export function createQueryCache(options: { ttlMs: number; maxEntries?: number }
       size -= entries.size;
       tenants.delete(tenant);
     },
+    /** Drops every cached result of every tenant (e.g. after retention pruned all tenants). */
+    clear(): void {
+      tenants.clear();
+      size = 0;
+    },
     get stats() {
       return { size, hits, misses };
     },

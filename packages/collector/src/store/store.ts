@@ -97,6 +97,31 @@ export interface Store {
   countEvents(tenant: string): Promise<number>;
   /** Identity links of `tenant`: anonymous id (or alias previousId) → user id. */
   identityLinks(tenant: string): Promise<Array<{ anonymousId: string; userId: string }>>;
+  /**
+   * Erases one data subject of `tenant` (see `privacy/subject.ts`: events with that `userId`,
+   * anonymous events of the anonymous ids linked to it, and its identity links) and records one
+   * `erasure_audit` row (who: `actor`; the subject as a salted hash, never the raw id), all in one
+   * transaction on the write side, serialised with appends. `daily_usage` (counts per event name
+   * and day, no user data) is kept. Resolves with the rows deleted.
+   *
+   * @example
+   * await store.eraseUser('acme', 'u-1', 'rk_1a2b3c4d'); // { events: 12, identityLinks: 2 }
+   */
+  eraseUser(
+    tenant: string,
+    userId: string,
+    actor: string,
+  ): Promise<{ events: number; identityLinks: number }>;
+  /**
+   * Retention, for every tenant at once: deletes events whose `timestamp` is before
+   * `olderThanMs` (a cutoff instant, Unix ms), then identity links first seen before the cutoff
+   * that no remaining event's `anonymousId` refers to. Never touches `daily_usage`, the rollup
+   * that outlives raw events. One transaction on the write side, serialised with appends.
+   *
+   * @example
+   * await store.prune(Date.now() - 90 * 86_400_000); // { events: 1042, identityLinks: 17 }
+   */
+  prune(olderThanMs: number): Promise<{ events: number; identityLinks: number }>;
   /** Throws when the store cannot serve requests. */
   ping(): Promise<void>;
   close(): Promise<void>;

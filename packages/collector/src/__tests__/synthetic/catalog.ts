@@ -134,7 +134,7 @@ export const CHANNELS: readonly Channel[] = [
   { weight: 3, referrer: 'https://duckduckgo.com/', query: '?ref=ddg' },
 ];
 
-/** Marketing pages (before signup) and product pages (after). */
+/** Marketing pages, visited before signup. */
 export const MARKETING_PAGES = [
   { name: 'Home', path: '/' },
   { name: 'Pricing', path: '/pricing' },
@@ -143,6 +143,7 @@ export const MARKETING_PAGES = [
   { name: 'Features', path: '/features' },
 ] as const;
 
+/** Product pages, visited once signed in. */
 export const APP_PAGES = [
   { name: 'Dashboard', path: '/app' },
   { name: 'Reports', path: '/app/reports' },

@@ -1,4 +1,4 @@
-import { createPiiFilter } from '@sightline/core';
+import { type AnalyticsEvent, createPiiFilter, type StepContext } from '@sightline/core';
 import { validateEvent } from '@sightline/core/schema';
 import { describe, expect, it } from 'vitest';
 import type { RawEvent } from './catalog';
@@ -36,12 +36,22 @@ describe('generateEvents', () => {
 
   it('gives events the collector accepts, which its default PII filter leaves as they are', () => {
     const pii = createPiiFilter();
-    const context = { drop: () => null, hold: () => null, consent: () => 'granted' as const };
+    const context: StepContext = { drop: () => null, hold: () => null, consent: () => 'granted' };
     for (const event of events) {
       expect(validateEvent(event).success).toBe(true);
       // The same object back means nothing was redacted: stored rows match the raw events.
-      expect(pii(event as never, context as never)).toBe(event);
+      expect(pii(event as unknown as AnalyticsEvent, context)).toBe(event);
     }
+  });
+
+  it('gives each event its own nested objects', () => {
+    const objects = events.flatMap((event) => [
+      event.properties,
+      event.context,
+      event.context?.page,
+    ]);
+    const present = objects.filter((value) => value !== undefined);
+    expect(new Set(present).size).toBe(present.length);
   });
 
   it('never gives two events of one user key the same timestamp', () => {

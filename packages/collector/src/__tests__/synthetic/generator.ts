@@ -75,12 +75,14 @@ export function toBatches(events: readonly RawEvent[], size = 500): RawEvent[][]
 function simulatePerson(options: GenerateOptions, index: number, origin: number, end: number) {
   const r = createRandom(mixSeed(options.seed, index + 1));
   const forced = options.users >= 20 ? FORCED_ROLES[index] : undefined;
-  const role: Role = forced ?? (r.chance(0.55) ? 'signup' : 'visitor');
+  // A few signups use alias instead of identify; most visitors never sign up.
+  const role: Role = forced ?? (r.chance(0.55) ? (r.chance(0.08) ? 'alias' : 'signup') : 'visitor');
   const hex = () => r.int(0, 0xffffff).toString(16).padStart(6, '0');
   const person: Person = {
     r,
     tag: `${options.seed}-${index}`,
     role,
+    forced: forced !== undefined,
     anonymousId: `anon-${hex()}-${index}`,
     secondAnonymousId: `anon-${hex()}-${index}-b`,
     userId: role === 'tieLink' ? `user-${index}-a` : `user-${index}`,

@@ -46,6 +46,8 @@ export interface Person {
   r: Random;
   tag: string;
   role: Role;
+  /** Given its role to guarantee a case: completes signup, and pays when the role is about paying. */
+  forced: boolean;
   anonymousId: string;
   secondAnonymousId: string;
   userId: string;
@@ -63,6 +65,7 @@ export interface Person {
   timeline: Timeline;
 }
 
+/** A session starting at `start` through `channel`, on the main device. */
 export function newSession(person: Person, start: number, channel: Channel): Session {
   const { r } = person;
   const count = person.sessions.length;
@@ -101,6 +104,7 @@ export function idsAt(person: Person, t: number, device: 'main' | 'second') {
   return x < 0.75 ? { userId: person.userId } : { anonymousId };
 }
 
+/** The page views and clicks of one session (1–5 pages, under an hour); logs in a second device. */
 export function simulateSession(person: Person, session: Session): void {
   const { r } = person;
   const gap = () => r.int(5, 170) * SECOND + r.int(0, 999);
@@ -110,14 +114,16 @@ export function simulateSession(person: Person, session: Session): void {
   for (let i = 0; i < pageCount; i++) {
     const signedIn = person.identifiedAt !== undefined && t >= person.identifiedAt;
     const page = r.pick<{ name: string; path: string }>(signedIn ? APP_PAGES : MARKETING_PAGES);
-    const context = sessionContext(person, session, page, i === 0, previousPath);
+    const from = previousPath;
+    // A fresh context per event: no two events share nested objects.
+    const context = () => sessionContext(person, session, page, i === 0, from);
     previousPath = page.path;
     person.timeline.add(t, {
       type: 'page',
       name: page.name,
       ...idsAt(person, t, session.device),
       properties: { path: page.path },
-      context,
+      context: context(),
     });
     for (let k = r.int(0, 2); k > 0; k--) {
       t += gap();
@@ -129,7 +135,7 @@ export function simulateSession(person: Person, session: Session): void {
         properties: feature
           ? withVariant(person, { feature: r.pick(['charts', 'export', 'alerts', 'sharing']) })
           : { label: r.pick(['cta_hero', 'cta_pricing', 'nav_docs']) },
-        context,
+        context: context(),
       });
     }
     t += gap();
@@ -147,10 +153,15 @@ export function simulateSession(person: Person, session: Session): void {
   session.end = t;
 }
 
+/** `properties` plus the person's experiment variant, when it has one. */
 export function withVariant(person: Person, properties: Record<string, unknown>) {
   return person.variant === undefined ? properties : { ...properties, variant: person.variant };
 }
 
+/**
+ * The context of an event of `session` on `page`: the landing page carries the channel's query
+ * string and referrer; later pages the landing referrer (SPA), the previous page or none.
+ */
 export function sessionContext(
   person: Person,
   session: Session,

@@ -14,6 +14,7 @@ import {
   withVariant,
 } from './person';
 
+/** When each funnel step happens; undefined from the step where the person drops off. */
 export interface Milestones {
   started: number;
   completed: number | undefined;
@@ -24,8 +25,12 @@ export interface Milestones {
 /** Funnel times, with drop-off at each step and delays from seconds to weeks. */
 export function planFunnel(person: Person, sessionStart: number, end: number): Milestones {
   const { r, role } = person;
-  const forced = role !== 'signup';
-  const payer = role === 'junkRevenue' || role === 'stringRevenue' || role === 'slowPayer';
+  const { forced } = person;
+  const payer =
+    role === 'junkRevenue' ||
+    role === 'stringRevenue' ||
+    role === 'slowPayer' ||
+    (forced && role === 'alias');
   const delay = (choices: Array<[number, number, number]>) => {
     let x = r.next();
     for (const [p, min, max] of choices) {
@@ -58,7 +63,7 @@ export function planFunnel(person: Person, sessionStart: number, end: number): M
       : undefined,
   );
   const payment = within(
-    project !== undefined && (payer || role === 'alias' || r.chance(0.5))
+    project !== undefined && (payer || r.chance(0.5))
       ? project +
           (role === 'slowPayer'
             ? r.int(8 * DAY, 12 * DAY)
@@ -72,6 +77,7 @@ export function planFunnel(person: Person, sessionStart: number, end: number): M
   return { started, completed, project, payment };
 }
 
+/** The funnel's events, links included (identify, alias, a tie, a second account), and payments. */
 export function emitFunnel(person: Person, m: Milestones, end: number): void {
   const { r, timeline, anonymousId, userId } = person;
   const method = r.pick(['email', 'google', 'github']);
@@ -82,17 +88,18 @@ export function emitFunnel(person: Person, m: Milestones, end: number): void {
     properties: withVariant(person, { method }),
     context: browserContext(person, m.started, '/signup', 'Signup'),
   });
-  if (m.completed === undefined) return;
-  const completedContext = browserContext(person, m.completed, '/signup/done', 'Welcome');
+  const { completed } = m;
+  if (completed === undefined) return;
+  const completedContext = () => browserContext(person, completed, '/signup/done', 'Welcome');
   const properties = { method, plan: 'free', trial: r.chance(0.5) };
   if (person.role === 'alias' || person.role === 'tieLink') {
     // The link comes only from the alias (a tie with an identify for tieLink): the signup itself
     // is reported by the server, with the user id alone.
-    const alias = timeline.add(m.completed, {
+    const alias = timeline.add(completed, {
       type: 'alias',
       previousId: anonymousId,
       userId,
-      context: completedContext,
+      context: completedContext(),
     });
     if (person.role === 'tieLink') {
       // Same instant, linked to another user id first in the stream: the smaller user id wins.
@@ -103,30 +110,30 @@ export function emitFunnel(person: Person, m: Milestones, end: number): void {
         traits: { signup_method: method },
       });
     }
-    timeline.add(m.completed + 1500, {
+    timeline.add(completed + 1500, {
       type: 'track',
       event: 'signup_completed',
       userId,
       properties,
     });
   } else {
-    timeline.add(m.completed, {
+    timeline.add(completed, {
       type: 'track',
       event: 'signup_completed',
       anonymousId,
       userId,
       properties,
-      context: completedContext,
+      context: completedContext(),
     });
-    timeline.add(m.completed + 1500, {
+    timeline.add(completed + 1500, {
       type: 'identify',
       anonymousId,
       userId,
       traits: { signup_method: method, plan: 'free' },
-      context: completedContext,
+      context: completedContext(),
     });
   }
-  if (person.role === 'doubleLink') emitSecondAccount(person, m.completed, end);
+  if (person.role === 'doubleLink') emitSecondAccount(person, completed, end);
   if (m.project === undefined) return;
   timeline.add(m.project, {
     type: 'track',
@@ -144,15 +151,15 @@ function emitSecondAccount(person: Person, completed: number, end: number): void
   const second = `${person.userId}-second`;
   let t = completed + r.int(3, 10) * DAY + r.int(0, 6 * HOUR);
   if (t + HOUR >= end) return;
-  const context = browserContext(person, t, '/signup', 'Signup');
-  timeline.add(t, { type: 'track', event: 'signup_started', anonymousId, context });
+  const context = (at: number) => browserContext(person, at, '/signup', 'Signup');
+  timeline.add(t, { type: 'track', event: 'signup_started', anonymousId, context: context(t) });
   t += r.int(30, 90) * SECOND;
   timeline.add(t, {
     type: 'track',
     event: 'signup_completed',
     anonymousId,
     userId: second,
-    context,
+    context: context(t),
   });
   timeline.add(t + 1200, {
     type: 'identify',
@@ -208,7 +215,7 @@ function emitPayments(person: Person, first: number, end: number): void {
         properties,
       });
     }
-    if (r.chance(0.04)) {
+    if (r.chance(0.04) || (n === 0 && role === 'slowPayer')) {
       timeline.add(t + r.int(1, 3) * DAY, {
         type: 'track',
         event: 'refund_issued',

@@ -9,6 +9,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { AppendResult, Row, SqlStatement, SqlValue, Store, StoredEvent } from '../store';
+import { type Deleted, eraseSubject, pruneBefore } from './duckdbDeletes';
 import { DuckDbWriter } from './duckdbWriter';
 import { runMigrations } from './migrations';
 
@@ -94,6 +95,26 @@ class DuckDbStore implements Store {
 
   append(events: readonly StoredEvent[]): Promise<AppendResult> {
     return this.#run(this.#writeQueue, () => this.#writes.append(events));
+  }
+
+  eraseUser(tenant: string, userId: string, actor: string): Promise<Deleted> {
+    return this.#deleteOnWriter(() => eraseSubject(this.#writer, tenant, userId, actor));
+  }
+
+  prune(olderThanMs: number): Promise<Deleted> {
+    return this.#deleteOnWriter(() => pruneBefore(this.#writer, olderThanMs));
+  }
+
+  /** Deletes on the write connection, between appends; the writer then forgets what it remembered. */
+  #deleteOnWriter(task: () => Promise<Deleted>): Promise<Deleted> {
+    return this.#run(this.#writeQueue, async () => {
+      try {
+        return await task();
+      } finally {
+        // Remembered keys and links may name deleted rows: a resent event must be stored again.
+        this.#writes.forget();
+      }
+    });
   }
 
   query(statement: SqlStatement): Promise<Row[]> {

@@ -15,6 +15,8 @@ interface Call {
     | 'findMessageIds'
     | 'countEvents'
     | 'identityLinks'
+    | 'eraseUser'
+    | 'prune'
     | 'ping'
     | 'close';
   args: unknown[];

@@ -63,6 +63,9 @@ export async function createDuckDbWorkerStore(options: {
     countEvents: (tenant) => call<number>('countEvents', tenant),
     identityLinks: (tenant) =>
       call<Array<{ anonymousId: string; userId: string }>>('identityLinks', tenant),
+    eraseUser: (tenant, userId, actor) =>
+      call<{ events: number; identityLinks: number }>('eraseUser', tenant, userId, actor),
+    prune: (olderThanMs) => call<{ events: number; identityLinks: number }>('prune', olderThanMs),
     ping: () => call<void>('ping'),
     async close() {
       if (closed) return;
