@@ -7,6 +7,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import { type Migration, migrations, runMigrations } from '../store/duckdb/migrations';
+import { openStore as openStoreUrl } from '../store/openStore';
 import type { AppendResult, Store, StoredEvent } from '../store/store';
 import { makeStoredEvent } from './storedEvent';
 
@@ -156,6 +157,23 @@ describe('createDuckDbStore', () => {
     const store = await openStore(nested);
     expect(store.kind).toBe('duckdb');
     expect(existsSync(nested)).toBe(true);
+  });
+
+  it('bounds its buffer pool: 1GB by default, memory_limit when given, a clear error for a non-size', async () => {
+    const setting = async (store: Store) =>
+      (
+        await store.query({ text: "SELECT current_setting('memory_limit') AS limit", values: [] })
+      )[0]?.limit;
+    expect(await setting(await openStore(':memory:'))).toMatch(/^(1\.0 GiB|953\.6 MiB)$/);
+    const small = await createDuckDbStore({ path: ':memory:', memoryLimit: '256MB' });
+    open.push(small);
+    expect(await setting(small)).toMatch(/^(256\.0 MiB|244\.1 MiB)$/);
+    await expect(
+      createDuckDbStore({ path: ':memory:', memoryLimit: "1GB'; DROP" }),
+    ).rejects.toThrow(/memory_limit.*not a size/);
+    await expect(openStoreUrl('duckdb::memory:?threads=64')).rejects.toThrow(
+      /unknown DuckDB setting "threads"/,
+    );
   });
 
   it('works in memory', async () => {

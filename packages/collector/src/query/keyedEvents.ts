@@ -48,13 +48,25 @@ export function keyedEvents(
       : sql` AND e."timestamp" < ${dialect.instant(options.until)}`;
   const where = options.where ? sql` AND (${options.where})` : sql``;
   const select = options.select ? sql`, ${options.select}` : sql``;
-  return sql`links AS (
-    SELECT anonymous_id, ${dialect.firstOrdered(sql`user_id`, sql`first_seen, user_id`)} AS linked_user
-    FROM identity_links WHERE tenant = ${tenant} GROUP BY anonymous_id
-  ),
+  return sql`${linksCte(dialect, tenant)},
   ev AS (
     SELECT coalesce(e.user_id, l.linked_user, e.anonymous_id) AS user_key, e."timestamp" AS ts${raw(columns)}${select}
-    FROM events e LEFT JOIN links l ON e.user_id IS NULL AND l.anonymous_id = e.anonymous_id
+    FROM events e LEFT JOIN links l ON l.anonymous_id = e.anonymous_id
     WHERE e.tenant = ${tenant}${since}${until}${where}
   )`;
 }
+
+/**
+ * The CTE `links`: for each linked anonymous id of the tenant, the user id it counts as (the
+ * earliest link, ties by the smaller user id). For queries that aggregate per (userId,
+ * anonymousId) first and resolve the user key on that much smaller set (see kpis.ts).
+ */
+export function linksCte(dialect: SqlDialect, tenant: string): Sql {
+  return sql`links AS (
+    SELECT anonymous_id, ${dialect.firstOrdered(sql`user_id`, sql`first_seen, user_id`)} AS linked_user
+    FROM identity_links WHERE tenant = ${tenant} GROUP BY anonymous_id
+  )`;
+}
+
+/** The user key of a row with `user_id` and `anonymous_id` joined to `links` as `l`. */
+export const USER_KEY = sql`coalesce(r.user_id, l.linked_user, r.anonymous_id)`;

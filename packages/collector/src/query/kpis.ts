@@ -1,9 +1,8 @@
 import type { Store } from '../store/store';
 import { dialectOf } from './dialect';
-import { keyedEvents } from './keyedEvents';
-import { computeSeries } from './series';
+import { linksCte, USER_KEY } from './keyedEvents';
 import { render, sql } from './sql';
-import { addPeriods, periodStart, resolveRange, startOfDay, type TimeRange } from './time';
+import { addDays, addPeriods, periodStart, startOfDay, type TimeRange } from './time';
 
 /** The KPI summary of `GET /v1/dashboard`; definitions in docs/metrics.md. */
 export interface Dashboard {
@@ -49,50 +48,68 @@ export async function computeDashboard(
   range: TimeRange,
   settings: KpiSettings,
 ): Promise<Dashboard> {
-  const lastDay = resolveRange({ from: range.toDay, to: range.toDay, tz: range.tz }, 1);
-  const [active, totals] = await Promise.all([
-    computeSeries(store, tenant, { names: ['dau', 'wau', 'mau'], range: lastDay, interval: 'day' }),
-    computeSeries(store, tenant, { names: ['new_users', 'revenue'], range, interval: 'day' }),
-  ]);
-  const lastDayValue = (name: string) => active[name]?.[0]?.value ?? 0;
-  const sum = (name: string) =>
-    (totals[name] ?? []).reduce((total, point) => total + point.value, 0);
-
   const dialect = dialectOf(store.kind);
   const instant = dialect.instant;
   const month = periodStart(range.toDay, 'month');
-  const monthStart = startOfDay(month, range.tz);
-  const previousStart = startOfDay(addPeriods(month, 'month', -1), range.tz);
+  const monthStart = instant(startOfDay(month, range.tz));
+  const previousStart = instant(startOfDay(addPeriods(month, 'month', -1), range.tz));
+  const windowStart = (days: number) =>
+    instant(startOfDay(addDays(range.toDay, -(days - 1)), range.tz));
+  const from = instant(range.startMs);
+  // One pass over the tenant's events up to the end of the range, aggregated per (userId,
+  // anonymousId) first, so the user key is resolved on that small set rather than per event; then
+  // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
   const [row] = await store.query(
-    render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs, columns: ['type', 'event', 'revenue', 'properties'] })},
-      signups AS (
-        SELECT user_key, min(ts) AS signed_up FROM ev
-        WHERE event = ${settings.signupEvent} AND ts >= ${instant(range.startMs)} GROUP BY user_key
+    render(sql`WITH ${linksCte(dialect, tenant)},
+      ids AS (
+        SELECT user_id, anonymous_id,
+          min("timestamp") AS first_seen,
+          bool_or("timestamp" >= ${windowStart(1)}) AS daily,
+          bool_or("timestamp" >= ${windowStart(7)}) AS weekly,
+          bool_or("timestamp" >= ${windowStart(30)}) AS monthly,
+          sum(revenue) FILTER (WHERE type = 'track' AND "timestamp" >= ${from}) AS revenue,
+          min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
+          max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
+          min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
+          bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
+          bool_or("timestamp" >= ${monthStart}) AS active_now,
+          sum(revenue) FILTER (WHERE type = 'track' AND "timestamp" >= ${monthStart}) AS month_revenue
+        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${instant(range.endMs)}
+        GROUP BY user_id, anonymous_id
       ),
-      payments AS (SELECT user_key, ts FROM ev WHERE event = ${settings.paymentEvent}),
-      converted AS (
-        SELECT DISTINCT s.user_key FROM signups s JOIN payments p
-          ON p.user_key = s.user_key AND p.ts >= s.signed_up
-      ),
-      first_payments AS (SELECT user_key, min(ts) AS first_paid FROM payments GROUP BY user_key),
-      previous_month AS (
-        SELECT DISTINCT user_key FROM ev
-        WHERE ts >= ${instant(previousStart)} AND ts < ${instant(monthStart)}
-      ),
-      this_month AS (SELECT DISTINCT user_key FROM ev WHERE ts >= ${instant(monthStart)})
+      users AS (
+        SELECT ${USER_KEY} AS user_key,
+          min(first_seen) AS first_seen, bool_or(daily) AS daily, bool_or(weekly) AS weekly,
+          bool_or(monthly) AS monthly, sum(revenue) AS revenue, min(signed_up) AS signed_up,
+          max(last_paid) AS last_paid, min(first_paid) AS first_paid,
+          bool_or(active_before) AS active_before, bool_or(active_now) AS active_now,
+          sum(month_revenue) AS month_revenue
+        FROM ids r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+        GROUP BY 1
+      )
       SELECT
-        (SELECT count(*) FROM signups) AS signups,
-        (SELECT count(*) FROM converted) AS converted,
-        (SELECT count(*) FROM previous_month) AS previous_active,
-        (SELECT count(*) FROM previous_month WHERE user_key NOT IN (SELECT user_key FROM this_month)) AS churned,
-        (SELECT count(*) FROM this_month) AS month_active,
-        (SELECT ${dialect.double(sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`)} FROM ev
-          WHERE ts >= ${instant(monthStart)}) AS month_revenue,
-        (SELECT count(*) FROM first_payments WHERE first_paid >= ${instant(range.startMs)}) AS new_paying,
-        (SELECT ${dialect.double(sql`coalesce(sum(${dialect.jsonNumber(sql`properties`, 'amount')}), 0)`)}
-          FROM ev WHERE type = 'track' AND event = ${settings.adSpendEvent}
-            AND ts >= ${instant(range.startMs)}) AS ad_spend`),
+        count(*) FILTER (WHERE daily) AS dau,
+        count(*) FILTER (WHERE weekly) AS wau,
+        count(*) FILTER (WHERE monthly) AS mau,
+        count(*) FILTER (WHERE first_seen >= ${from}) AS new_users,
+        ${dialect.double(sql`coalesce(sum(revenue), 0)`)} AS revenue,
+        count(signed_up) AS signups,
+        count(*) FILTER (WHERE last_paid >= signed_up) AS converted,
+        count(*) FILTER (WHERE active_before) AS previous_active,
+        count(*) FILTER (WHERE active_before AND NOT active_now) AS churned,
+        count(*) FILTER (WHERE active_now) AS month_active,
+        ${dialect.double(sql`coalesce(sum(month_revenue), 0)`)} AS month_revenue,
+        count(*) FILTER (WHERE first_paid >= ${from}) AS new_paying
+      FROM users`),
   );
+  const [spend] =
+    settings.acquisitionSpend === undefined
+      ? await store.query(
+          render(sql`SELECT ${dialect.double(sql`coalesce(sum(${dialect.jsonNumber(sql`properties`, 'amount')}), 0)`)} AS ad_spend
+            FROM events WHERE tenant = ${tenant} AND type = 'track' AND event = ${settings.adSpendEvent}
+              AND "timestamp" >= ${from} AND "timestamp" < ${instant(range.endMs)}`),
+        )
+      : [];
   const count = (name: string) => Number(row?.[name] ?? 0);
   const signups = count('signups');
   const previousActive = count('previous_active');
@@ -100,18 +117,18 @@ export async function computeDashboard(
   const churn = previousActive === 0 ? null : count('churned') / previousActive;
   const arpu = monthActive === 0 ? null : count('month_revenue') / monthActive;
   const ltv = arpu === null || churn === null || churn === 0 ? null : arpu / churn;
-  const acquisitionSpend = settings.acquisitionSpend ?? count('ad_spend');
+  const acquisitionSpend = settings.acquisitionSpend ?? Number(spend?.ad_spend ?? 0);
   const newPayingUsers = count('new_paying');
   const cac = newPayingUsers === 0 ? null : acquisitionSpend / newPayingUsers;
   return {
     from: range.fromDay,
     to: range.toDay,
     tz: range.tz,
-    dau: lastDayValue('dau'),
-    wau: lastDayValue('wau'),
-    mau: lastDayValue('mau'),
-    newUsers: sum('new_users'),
-    revenue: sum('revenue'),
+    dau: count('dau'),
+    wau: count('wau'),
+    mau: count('mau'),
+    newUsers: count('new_users'),
+    revenue: count('revenue'),
     signups,
     conversion: signups === 0 ? 0 : count('converted') / signups,
     churn,

@@ -35,7 +35,6 @@ export async function computeRetention(
 ): Promise<{ cohorts: Cohort[] }> {
   const { interval, periods, range } = query;
   const dialect = dialectOf(store.kind);
-  const bucket = (column: Sql) => dialect.periodStart(interval, dialect.localDay(column, range.tz));
   // Cohort periods start inside the range; their users' activity runs `periods` periods on.
   const firstPeriod = periodStart(range.fromDay, interval);
   const since = startOfDay(firstPeriod, range.tz);
@@ -43,6 +42,12 @@ export async function computeRetention(
     addPeriods(periodStart(range.toDay, interval), interval, periods),
     range.tz,
   );
+  // Every timestamp bucketed below lies in [since, until).
+  const bucket = (column: Sql) =>
+    dialect.periodStart(
+      interval,
+      dialect.localDay(column, range.tz, { startMs: since, endMs: until }),
+    );
   const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
   const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
   const rows = await store.query(

@@ -117,7 +117,7 @@ async function activeUsers(
   window: number,
 ): Promise<Daily> {
   const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
-  const day = dialect.localDay(sql`ts`, range.tz);
+  const day = dialect.localDay(sql`ts`, range.tz, { startMs: since, endMs: range.endMs });
   const lastDay = dialect.addDays(sql`day`, window - 1);
   const rows = await store.query(
     render(sql`WITH ${keyedEvents(dialect, tenant, { since, until: range.endMs })},
@@ -160,7 +160,7 @@ async function newUsers(
   const rows = await store.query(
     render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs })},
       firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)
-      SELECT ${dialect.text(dialect.localDay(sql`first_ts`, range.tz))} AS day, count(*) AS value
+      SELECT ${dialect.text(dialect.localDay(sql`first_ts`, range.tz, range))} AS day, count(*) AS value
       FROM firsts WHERE first_ts >= ${dialect.instant(range.startMs)}
       GROUP BY 1`),
   );
@@ -182,7 +182,7 @@ async function eventTotals(
       : sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`;
   const named = event === undefined ? sql`` : sql` AND event = ${event}`;
   const rows = await store.query(
-    render(sql`SELECT ${dialect.text(dialect.localDay(sql`"timestamp"`, range.tz))} AS day,
+    render(sql`SELECT ${dialect.text(dialect.localDay(sql`"timestamp"`, range.tz, range))} AS day,
         ${dialect.double(value)} AS value
       FROM events
       WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(range.startMs)}

@@ -57,9 +57,53 @@ function wallClock(ms: number, tz: string) {
 
 /** How far `tz` is ahead of UTC at instant `ms`, in ms. */
 function offsetAt(ms: number, tz: string): number {
-  const wall = wallClock(ms, tz);
+  const whole = Math.floor(ms / 1000) * 1000;
+  const wall = wallClock(whole, tz);
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return asUtc - whole;
+}
+
+/** A stretch of time during which `tz` is `offsetMs` ahead of UTC, up to `untilMs` (excluded). */
+export interface OffsetSegment {
+  offsetMs: number;
+  /** Undefined for the last segment. */
+  untilMs: number | undefined;
+}
+
+/**
+ * The UTC offsets `tz` takes between `startMs` and `endMs`, with the exact instants it changes
+ * (daylight saving). Offsets are sampled at every day boundary, and each change is pinned to the
+ * millisecond by bisection, so a query can turn instants into local days with integer arithmetic
+ * instead of a time-zone conversion per row.
+ *
+ * @example
+ * offsetSegments('Europe/Paris', Date.UTC(2024, 2, 1), Date.UTC(2024, 4, 1));
+ * // [{ offsetMs: 3600000, untilMs: Date.UTC(2024, 2, 31, 1) }, { offsetMs: 7200000, untilMs: undefined }]
+ */
+export function offsetSegments(tz: string, startMs: number, endMs: number): OffsetSegment[] {
+  const segments: OffsetSegment[] = [];
+  let previousMs = startMs;
+  let offset = offsetAt(startMs, tz);
+  for (let probe = startMs + 6 * 3_600_000; ; probe += 6 * 3_600_000) {
+    const at = Math.min(probe, endMs);
+    const current = offsetAt(at, tz);
+    if (current !== offset) {
+      // The change happened in (previousMs, at]: find its first millisecond.
+      let low = previousMs;
+      let high = at;
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (offsetAt(middle, tz) === offset) low = middle;
+        else high = middle;
+      }
+      segments.push({ offsetMs: offset, untilMs: high });
+      offset = current;
+    }
+    previousMs = at;
+    if (at >= endMs) break;
+  }
+  segments.push({ offsetMs: offset, untilMs: undefined });
+  return segments;
 }
 
 /**

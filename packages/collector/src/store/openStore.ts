@@ -4,24 +4,33 @@ import { ConfigurationError } from '@sightline/core';
 import type { Store } from './store';
 
 /**
- * Opens a store from its URL: `duckdb:<file>` or `duckdb::memory:`. Engines load lazily, so an
- * app that passes its own `Store` never loads DuckDB's native module.
+ * Opens a store from its URL: `duckdb:<file>` or `duckdb::memory:`, optionally with
+ * `?memory_limit=2GB` (DuckDB's buffer pool, default 1GB). Engines load lazily, so an app that
+ * passes its own `Store` never loads DuckDB's native module.
  *
  * @example
- * const store = await openStore('duckdb:./.sightline/events.duckdb');
+ * const store = await openStore('duckdb:./.sightline/events.duckdb?memory_limit=512MB');
  */
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('duckdb:')) {
-    const path = url.slice('duckdb:'.length) || ':memory:';
+    const [location = '', query = ''] = url.slice('duckdb:'.length).split('?', 2);
+    const path = location || ':memory:';
+    const settings = new URLSearchParams(query);
+    for (const name of settings.keys()) {
+      if (name !== 'memory_limit') {
+        throw new ConfigurationError('store', `unknown DuckDB setting "${name}": use memory_limit`);
+      }
+    }
+    const memoryLimit = settings.get('memory_limit') ?? undefined;
     // Built packages run DuckDB in a worker thread (its own event loop; see worker.ts). Sources
     // run by a test runner have no built worker file, and use the in-process store.
     const workerUrl = builtWorkerUrl();
     if (workerUrl) {
       const { createDuckDbWorkerStore } = await import('./duckdb/workerStore');
-      return createDuckDbWorkerStore({ path, workerUrl });
+      return createDuckDbWorkerStore({ path, memoryLimit, workerUrl });
     }
     const { createDuckDbStore } = await import('./duckdb/duckdbStore');
-    return createDuckDbStore({ path });
+    return createDuckDbStore({ path, memoryLimit });
   }
   throw new ConfigurationError(
     'store',

@@ -8,6 +8,7 @@ import {
   listValue,
   VARCHAR,
 } from '@duckdb/node-api';
+import { ConfigurationError } from '@sightline/core';
 import type { AppendResult, Row, SqlStatement, SqlValue, Store, StoredEvent } from '../store';
 import { type Deleted, eraseSubject, pruneBefore } from './duckdbDeletes';
 import { DuckDbWriter } from './duckdbWriter';
@@ -17,7 +18,17 @@ import { runMigrations } from './migrations';
 export interface DuckDbStoreOptions {
   /** Database file (its directory is created if missing), or `:memory:` for a throwaway store. */
   path: string;
+  /**
+   * DuckDB's buffer pool limit, e.g. `512MB` or `2GB`. Default `1GB`: enough for the read API's
+   * aggregations over tens of millions of events without spilling, while the collector shares its
+   * process with the app (DuckDB's own default is 80 % of RAM).
+   */
+  memoryLimit?: string;
 }
+
+/** The default of {@link DuckDbStoreOptions.memoryLimit}. */
+export const DEFAULT_MEMORY_LIMIT = '1GB';
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
  * Opens (creating if needed) the embedded DuckDB store at `options.path`, brings its schema up to
@@ -41,6 +52,13 @@ export interface DuckDbStoreOptions {
  */
 export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<Store> {
   const { path } = options;
+  const memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+  if (!MEMORY_LIMIT.test(memoryLimit)) {
+    throw new ConfigurationError(
+      'memory_limit',
+      `"${memoryLimit}" is not a size: use a number and a unit, e.g. 512MB or 2GB`,
+    );
+  }
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true });
   }
@@ -57,8 +75,8 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     // recovery (WAL replay) to a few seconds.
     await writer.run(`SET GLOBAL checkpoint_threshold = '64MB'`);
     // DuckDB's buffer pool defaults to 80 % of RAM; the collector shares its process with the
-    // HTTP server, so it gets a bounded share (spilling to disk past it).
-    await writer.run(`SET GLOBAL memory_limit = '128MB'`);
+    // app, so it gets a bounded share (spilling to disk past it). Validated above: a size.
+    await writer.run(`SET GLOBAL memory_limit = '${memoryLimit}'`);
     await runMigrations(writer);
     const writes = await DuckDbWriter.create(writer);
     const reader = await instance.connect();

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Store } from '../store';
-import { createDuckDbStore } from './duckdbStore';
+import { createDuckDbStore, type DuckDbStoreOptions } from './duckdbStore';
 
 interface Call {
   id: number;
@@ -25,7 +25,7 @@ interface Call {
 const port = parentPort;
 if (!port) throw new Error('the DuckDB store worker must run in a worker thread');
 
-const opening: Promise<Store> = createDuckDbStore({ path: (workerData as { path: string }).path });
+const opening: Promise<Store> = createDuckDbStore(workerData as DuckDbStoreOptions);
 opening.then(
   () => port.postMessage({ id: 0, result: 'ready' }),
   (error: unknown) => port.postMessage({ id: 0, error: describe(error) }),

@@ -16,9 +16,12 @@ interface Reply {
  */
 export async function createDuckDbWorkerStore(options: {
   path: string;
+  memoryLimit?: string;
   workerUrl: URL;
 }): Promise<Store> {
-  const worker = new Worker(options.workerUrl, { workerData: { path: options.path } });
+  const worker = new Worker(options.workerUrl, {
+    workerData: { path: options.path, memoryLimit: options.memoryLimit },
+  });
   const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 1;
   let failure: Error | undefined;
