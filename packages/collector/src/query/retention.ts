@@ -1,6 +1,6 @@
 import type { Store } from '../store/store';
 import { dialectOf } from './dialect';
-import { keyedEvents } from './keyedEvents';
+import { linksCte, USER_KEY } from './keyedEvents';
 import { render, type Sql, sql } from './sql';
 import { addPeriods, type Interval, periodStart, startOfDay, type TimeRange } from './time';
 
@@ -36,6 +36,7 @@ export async function computeRetention(
   const { interval, periods, range } = query;
   const dialect = dialectOf(store.kind);
   // Cohort periods start inside the range; their users' activity runs `periods` periods on.
+  // Aggregated per (userId, anonymousId) first; user keys are resolved on that smaller set.
   const firstPeriod = periodStart(range.fromDay, interval);
   const since = startOfDay(firstPeriod, range.tz);
   const until = startOfDay(
@@ -51,17 +52,28 @@ export async function computeRetention(
   const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
   const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(dialect, tenant, { until, columns: ['event'] })},
+    render(sql`WITH ${linksCte(dialect, tenant)},
+      pair_firsts AS (
+        SELECT user_id, anonymous_id, min("timestamp") FILTER (WHERE ${starts}) AS first_ts
+        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${dialect.instant(until)}
+        GROUP BY user_id, anonymous_id
+      ),
       firsts AS (
-        SELECT user_key, min(ts) FILTER (WHERE ${starts}) AS first_ts FROM ev GROUP BY user_key
+        SELECT ${USER_KEY} AS user_key, min(first_ts) AS first_ts
+        FROM pair_firsts r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id GROUP BY 1
       ),
       cohorts AS (
         SELECT user_key, ${bucket(sql`first_ts`)} AS cohort FROM firsts
         WHERE first_ts IS NOT NULL AND first_ts >= ${dialect.instant(since)}
       ),
+      pair_returns AS (
+        SELECT DISTINCT user_id, anonymous_id, ${bucket(sql`"timestamp"`)} AS period FROM events
+        WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(since)}
+          AND "timestamp" < ${dialect.instant(until)} AND ${returns}
+      ),
       returns AS (
-        SELECT DISTINCT user_key, ${bucket(sql`ts`)} AS period FROM ev
-        WHERE ts >= ${dialect.instant(since)} AND ${returns}
+        SELECT DISTINCT ${USER_KEY} AS user_key, period
+        FROM pair_returns r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
       ),
       sizes AS (SELECT cohort, count(*) AS users FROM cohorts GROUP BY cohort),
       kept AS (

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store';
 import { dialectOf, type SqlDialect } from './dialect';
-import { keyedEvents } from './keyedEvents';
+import { keyedEvents, linksCte, USER_KEY } from './keyedEvents';
 import { render, type Sql, sql } from './sql';
 import { addDays, daysOf, type Interval, periodStart, startOfDay, type TimeRange } from './time';
 
@@ -117,11 +117,20 @@ async function activeUsers(
   window: number,
 ): Promise<Daily> {
   const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
-  const day = dialect.localDay(sql`ts`, range.tz, { startMs: since, endMs: range.endMs });
+  const day = dialect.localDay(sql`"timestamp"`, range.tz, { startMs: since, endMs: range.endMs });
   const lastDay = dialect.addDays(sql`day`, window - 1);
+  // Distinct days per (userId, anonymousId) first; user keys are resolved on that smaller set.
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(dialect, tenant, { since, until: range.endMs })},
-      active AS (SELECT DISTINCT user_key, ${day} AS day FROM ev),
+    render(sql`WITH ${linksCte(dialect, tenant)},
+      pairs AS (
+        SELECT DISTINCT user_id, anonymous_id, ${day} AS day FROM events
+        WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(since)}
+          AND "timestamp" < ${dialect.instant(range.endMs)}
+      ),
+      active AS (
+        SELECT DISTINCT ${USER_KEY} AS user_key, day
+        FROM pairs r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+      ),
       spans AS (
         SELECT day AS first_day,
           least(coalesce(${dialect.addDays(sql`lead(day) OVER (PARTITION BY user_key ORDER BY day)`, -1)}, ${lastDay}),
