@@ -340,3 +340,39 @@ describe('GET /v1/export.csv over several store pages', () => {
     expect(order).toEqual(Array.from({ length: 4_100 }, (_, index) => 4_099 - index));
   });
 });
+
+describe('a tenant whose rows are sparse among other tenants’ rows', () => {
+  it('exports every one of its rows: the seq window widens across long stretches of other rows', async () => {
+    const sparse = await startHttpCollector({
+      writeKeys: ['wk_sparse_a_1234=a', 'wk_sparse_b_1234=b'],
+      readKeys: ['rk_sparse_a_1234=a'],
+    });
+    try {
+      const track = (tenant: string, index: number) => ({
+        type: 'track',
+        event: `e-${tenant}`,
+        userId: `u-${tenant}`,
+        messageId: `${tenant}-${index}`,
+        timestamp: '2024-05-01T10:00:00.000Z',
+      });
+      const mine = (from: number) =>
+        Array.from({ length: 3 }, (_, index) => track('a', from + index));
+      await ingest(sparse.url, 'wk_sparse_a_1234', mine(0));
+      for (let batch = 0; batch < 6; batch++) {
+        const others = Array.from({ length: 2_000 }, (_, index) =>
+          track('b', batch * 2_000 + index),
+        );
+        await ingest(sparse.url, 'wk_sparse_b_1234', others);
+      }
+      await ingest(sparse.url, 'wk_sparse_a_1234', mine(3));
+      await ingest(sparse.url, 'wk_sparse_b_1234', [track('b', 99_999)]);
+
+      const response = await readApi(sparse.url, '/v1/export.csv', 'rk_sparse_a_1234');
+      const records = parseCsv(await response.text());
+      const ids = records.slice(1).map((record) => record[0]);
+      expect(ids).toEqual(['a-5', 'a-4', 'a-3', 'a-2', 'a-1', 'a-0']);
+    } finally {
+      await sparse.close();
+    }
+  }, 60_000);
+});

@@ -125,6 +125,7 @@ function csvStream(
   const encoder = new TextEncoder();
   let emitted = 0;
   let before = newest + 1;
+  let span = EXPORT_PAGE_ROWS * 2;
   let headerSent = false;
   return new ReadableStream<Uint8Array>(
     {
@@ -135,22 +136,37 @@ function csvStream(
           if (rows === 0) controller.close();
           return;
         }
-        const size = Math.min(EXPORT_PAGE_ROWS, rows - emitted);
-        const page: Row[] = await store.query(
-          render(sql`SELECT ${EVENT_SELECT} FROM events WHERE ${where} AND events.seq < ${before}
-          ORDER BY events.seq DESC LIMIT ${size}`),
-        );
-        const last = page[page.length - 1];
-        if (last) {
-          controller.enqueue(encoder.encode(page.map(eventCsvLine).join('')));
-          emitted += page.length;
-          before = Number(last.seq);
+        // Each page reads a window of seq values below the last row sent: rows are stored in seq
+        // order, so DuckDB skips every row group outside the window by its min/max instead of
+        // sorting the whole table for each page. A window with too few matching rows (other
+        // tenants' rows, filters) is widened until it reaches seq 0.
+        for (;;) {
+          const size = Math.min(EXPORT_PAGE_ROWS, rows - emitted);
+          const lowest = Math.max(0, before - span);
+          const page: Row[] = await store.query(
+            render(sql`SELECT ${EVENT_SELECT} FROM events WHERE ${where}
+            AND events.seq < CAST(${before} AS BIGINT) AND events.seq >= CAST(${lowest} AS BIGINT)
+            ORDER BY events.seq DESC LIMIT ${size}`),
+          );
+          const last = page[page.length - 1];
+          if (last) {
+            controller.enqueue(encoder.encode(page.map(eventCsvLine).join('')));
+            emitted += page.length;
+            before = Number(last.seq);
+          }
+          if (emitted >= rows || (page.length < size && lowest === 0)) {
+            // Everything counted was sent, or nothing is left (some rows were erased or pruned
+            // since the count).
+            controller.close();
+            return;
+          }
+          if (page.length < size) span *= 4;
+          if (last) return;
         }
-        // Fewer rows than asked: some were erased or pruned since the count.
-        if (page.length < size || emitted >= rows) controller.close();
       },
-      // No read-ahead: a page is fetched when the client has taken the previous one.
+      // One page of read-ahead: the next page is queried while the previous one is being sent,
+      // so at most two pages are held however slow the client.
     },
-    { highWaterMark: 0 },
+    { highWaterMark: 1 },
   );
 }
