@@ -1,3 +1,4 @@
+import { errorContent, methodNotAllowed, retryAfter } from './openapiParts';
 import { metricsPaths, metricsSchemas } from './read/metricsOpenApi';
 import { eventsAndPrivacyPaths } from './read/privacyOpenApi';
 
@@ -109,32 +110,6 @@ const event = {
     integrations: { type: 'object' },
   },
 } as const;
-
-const retryAfter = {
-  'Retry-After': {
-    description: 'Seconds to wait before retrying.',
-    required: true,
-    schema: { type: 'integer', minimum: 1 },
-  },
-} as const;
-
-const errorContent = {
-  'application/json': { schema: { $ref: '#/components/schemas/Error' } },
-} as const;
-
-function methodNotAllowed(allow: string) {
-  return {
-    description: `Wrong method: this path answers ${allow}.`,
-    headers: {
-      Allow: {
-        description: 'The methods this path answers.',
-        required: true,
-        schema: { type: 'string', const: allow },
-      },
-    },
-    content: errorContent,
-  } as const;
-}
 
 const ingestResponses = {
   '200': {

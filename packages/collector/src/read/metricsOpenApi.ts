@@ -2,9 +2,7 @@
  * OpenAPI 3.1 path items and schemas of the metrics read routes (`metricsRoutes.ts`), merged into
  * the collector's document by `openapi.ts`. Checked against real responses in openapi.test.ts.
  */
-const errorContent = {
-  'application/json': { schema: { $ref: '#/components/schemas/Error' } },
-} as const;
+import { errorContent, methodNotAllowed, readKeyErrors } from '../openapiParts';
 
 /** Responses every read route may give besides its 200. */
 export const readErrorResponses = {
@@ -13,25 +11,7 @@ export const readErrorResponses = {
       'A parameter is missing or invalid (`invalid_parameter`, naming it in `parameter`), an admin key did not name a tenant (`tenant_required`), or the body is not JSON.',
     content: errorContent,
   },
-  '401': {
-    description: 'No read key (`missing_read_key`) or an unknown one (`invalid_read_key`).',
-    content: errorContent,
-  },
-  '403': {
-    description: 'The read key belongs to another tenant than `?tenant=` names.',
-    content: errorContent,
-  },
-  '503': {
-    description: 'The store is unavailable, or the collector is shutting down.',
-    headers: {
-      'Retry-After': {
-        description: 'Seconds to wait before retrying.',
-        required: true,
-        schema: { type: 'integer', minimum: 1 },
-      },
-    },
-    content: errorContent,
-  },
+  ...readKeyErrors,
 } as const;
 
 const security = [{ bearerReadKey: [] }] as const;
@@ -335,20 +315,6 @@ function post(operationId: string, summary: string, request: string, response: o
         '413': { description: 'The query body is over 64 KB.', content: errorContent },
       },
     },
-  } as const;
-}
-
-function methodNotAllowed(allow: string) {
-  return {
-    description: `Wrong method: this path answers ${allow}.`,
-    headers: {
-      Allow: {
-        description: 'The methods this path answers.',
-        required: true,
-        schema: { type: 'string', const: allow },
-      },
-    },
-    content: errorContent,
   } as const;
 }
 

@@ -4,10 +4,7 @@
  * inline except `#/components/schemas/Error`, which that document defines. The tests validate real
  * responses against them (src/__tests__/privacyOpenApi.test.ts).
  */
-
-const errorContent = {
-  'application/json': { schema: { $ref: '#/components/schemas/Error' } },
-} as const;
+import { errorContent, readKeyErrors } from '../openapiParts';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const instant = { type: 'string', format: 'date-time' } as const;
@@ -52,33 +49,8 @@ const apiEvent = {
   properties: apiEventProperties,
 } as const;
 
-const retryAfter = {
-  'Retry-After': {
-    description: 'Seconds to wait before retrying.',
-    required: true,
-    schema: { type: 'integer', minimum: 1 },
-  },
-} as const;
-
 /** Errors every read route can answer. */
-const readErrors = {
-  '401': {
-    description:
-      'No read key (`missing_read_key`) or an unknown one (`invalid_read_key`). Write keys cannot read.',
-    content: errorContent,
-  },
-  '403': {
-    description:
-      'The read key belongs to another tenant than `?tenant=` names (`forbidden_tenant`).',
-    content: errorContent,
-  },
-  '503': {
-    description:
-      'The store is unavailable (`store_unavailable`) or the collector is shutting down (`shutting_down`): retry.',
-    headers: retryAfter,
-    content: errorContent,
-  },
-} as const;
+const readErrors = readKeyErrors;
 
 const badParameter = {
   description:
