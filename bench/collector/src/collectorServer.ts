@@ -36,6 +36,9 @@ function createNoopStore(): Store {
     async query() {
       throw new Error('the no-op store answers no queries');
     },
+    async writeCsv() {
+      throw new Error('the no-op store answers no queries');
+    },
     async findMessageIds() {
       return new Set<string>();
     },
@@ -84,6 +87,7 @@ async function createDeferredStore(url: string): Promise<Store> {
       return { stored, duplicates: new Map() };
     },
     query: (statement) => target.query(statement),
+    writeCsv: (statement, path) => target.writeCsv(statement, path),
     findMessageIds: (tenant, ids) => target.findMessageIds(tenant, ids),
     countEvents: (tenant) => target.countEvents(tenant),
     identityLinks: (tenant) => target.identityLinks(tenant),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,20 @@ describe('DuckDB store in a worker thread', () => {
     expect(await store.findMessageIds('a', ['w-1', 'w-2', 'w-3'])).toEqual(new Set(['w-1', 'w-2']));
     expect(await store.identityLinks('a')).toEqual([{ anonymousId: 'anon', userId: 'u1' }]);
     await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('writes query results as CSV to a file, with bound values', async () => {
+    const path = join(directory, 'rows.csv');
+    await store.writeCsv(
+      {
+        text: `SELECT message_id, $1 AS note FROM events WHERE tenant = $2 ORDER BY message_id`,
+        values: ['a "quoted", note', 'a'],
+      },
+      path,
+    );
+    expect(readFileSync(path, 'utf8')).toBe(
+      'w-1,"a ""quoted"", note"\r\nw-2,"a ""quoted"", note"\r\n',
+    );
   });
 
   it('rejects a failing append with the engine’s message and keeps working', async () => {

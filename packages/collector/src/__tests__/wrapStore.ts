@@ -12,6 +12,7 @@ export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' 
     kind: inner.kind,
     append: overrides.append ?? ((rows) => inner.append(rows)),
     query: (statement) => inner.query(statement),
+    writeCsv: (statement, path) => inner.writeCsv(statement, path),
     findMessageIds: (tenant, ids) => inner.findMessageIds(tenant, ids),
     countEvents: (tenant) => inner.countEvents(tenant),
     identityLinks: (tenant) => inner.identityLinks(tenant),

@@ -53,6 +53,10 @@ export class ControlledStore implements Store {
     throw new Error('not used by the write queue');
   }
 
+  async writeCsv(): Promise<never> {
+    throw new Error('not used by the write queue');
+  }
+
   async findMessageIds(): Promise<Set<string>> {
     return new Set();
   }

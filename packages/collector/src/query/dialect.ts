@@ -56,6 +56,15 @@ export interface SqlDialect {
   text(value: Sql): Sql;
   /** `value` as a double. */
   double(value: Sql): Sql;
+  /**
+   * Text `value` as a spreadsheet-safe CSV cell: text starting with `=`, `+`, `-`, `@`, tab or
+   * CR (which spreadsheet apps run as a formula: OWASP CSV injection) gets a leading `'`.
+   */
+  csvText(value: Sql): Sql;
+  /** Timestamp `column` as ISO 8601 in UTC with milliseconds, as `Date#toISOString` writes it. */
+  isoTime(column: Sql): Sql;
+  /** Double `value` as text, as JavaScript's `String(number)` writes it: `100`, `19.99`, `-5`. */
+  numberText(value: Sql): Sql;
 }
 
 /** A field name chosen by the code (letters, digits, underscores only). */
@@ -132,6 +141,14 @@ export const duckdbDialect: SqlDialect = {
   inList: (column, values) => sql`list_contains(${values}, ${column})`,
   text: (value) => sql`CAST(${value} AS VARCHAR)`,
   double: (value) => sql`CAST(${value} AS DOUBLE)`,
+  csvText: (value) =>
+    sql`CASE WHEN left(${value}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))
+      THEN '''' || ${value} ELSE ${value} END`,
+  isoTime: (column) => sql`strftime(${column} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
+  // DuckDB writes whole doubles as `100.0`; JavaScript (and the JSON API) as `100`.
+  numberText: (value) =>
+    sql`CASE WHEN ${value} = trunc(${value}) AND abs(${value}) < 1e15
+      THEN CAST(CAST(${value} AS BIGINT) AS VARCHAR) ELSE CAST(${value} AS VARCHAR) END`,
 };
 
 const DIALECTS: Record<string, SqlDialect> = { duckdb: duckdbDialect };

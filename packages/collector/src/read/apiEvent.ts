@@ -1,4 +1,5 @@
-import { raw, type Sql } from '../query/sql';
+import type { SqlDialect } from '../query/dialect';
+import { joinSql, raw, type Sql, sql } from '../query/sql';
 import type { Row } from '../store/store';
 
 /**
@@ -165,3 +166,33 @@ export const API_EVENT_FIELDS: ReadonlyArray<keyof ApiEvent> = [
   'traits',
   'context',
 ];
+
+/**
+ * The select list of CSV exports, one column per API field in {@link API_EVENT_FIELDS} order,
+ * each already the cell's text: times as ISO 8601, revenue as JavaScript writes numbers, JSON
+ * columns as their stored text, and every text cell spreadsheet-safe (`dialect.csvText`). The
+ * store's CSV writer then quotes per RFC 4180.
+ *
+ * @example
+ * await store.writeCsv(render(sql`SELECT ${eventCsvSelect(dialect)} FROM events WHERE …`), path);
+ */
+export function eventCsvSelect(dialect: SqlDialect): Sql {
+  const column = (name: string) => raw(`events.${name}`);
+  const cell = (field: keyof ApiEvent): Sql => {
+    if (field in TEXT_COLUMNS) {
+      return dialect.csvText(column(TEXT_COLUMNS[field as keyof typeof TEXT_COLUMNS]));
+    }
+    if (field in TIME_COLUMNS) {
+      return dialect.isoTime(column(TIME_COLUMNS[field as keyof typeof TIME_COLUMNS]));
+    }
+    if (field === 'revenue') return dialect.numberText(column('revenue'));
+    return dialect.csvText(dialect.text(column(field)));
+  };
+  return joinSql(
+    API_EVENT_FIELDS.map((field) => sql`${cell(field)} AS ${raw(`"${field}"`)}`),
+    ', ',
+  );
+}
+
+/** The header record of CSV exports: the API field names (plain identifiers: nothing to quote). */
+export const EVENT_CSV_HEADER = `${API_EVENT_FIELDS.join(',')}\r\n`;

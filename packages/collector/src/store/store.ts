@@ -91,6 +91,17 @@ export interface Store {
    * committed writes. Aggregation happens here, in the engine.
    */
   query(statement: SqlStatement): Promise<Row[]>;
+  /**
+   * Writes the rows of a read-only statement to a new file at `path` as CSV records, with the
+   * engine's own CSV writer (rows never pass through JavaScript): RFC 4180 (comma-separated,
+   * CRLF-terminated, a field quoted when it holds a comma, quote, CR or LF, quotes doubled), no
+   * header record, NULL as an empty field and empty text as `""`. The statement's select list
+   * decides each field's text. The file is the caller's to delete.
+   *
+   * @example
+   * await store.writeCsv(render(sql`SELECT message_id FROM events WHERE tenant = ${t}`), path);
+   */
+  writeCsv(statement: SqlStatement, path: string): Promise<void>;
   /** Which of `messageIds` are stored for `tenant`. */
   findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>>;
   /** Number of stored events of `tenant`. */

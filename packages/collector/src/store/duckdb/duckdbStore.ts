@@ -137,12 +137,19 @@ class DuckDbStore implements Store {
 
   query(statement: SqlStatement): Promise<Row[]> {
     return this.#run(this.#reads, async () => {
-      const values = statement.values.map(
-        (value): DuckDBValue =>
-          isList(value) ? listValue([...value]) : (value as Exclude<SqlValue, readonly string[]>),
-      );
-      const reader = await this.#reader.runAndReadAll(statement.text, values);
+      const reader = await this.#reader.runAndReadAll(statement.text, bindValues(statement));
       return reader.getRowObjectsJS().map(plainRow);
+    });
+  }
+
+  writeCsv(statement: SqlStatement, path: string): Promise<void> {
+    return this.#run(this.#reads, async () => {
+      // COPY takes a literal file name, not a parameter: quotes doubled, as SQL string literals.
+      const file = `'${path.replaceAll("'", "''")}'`;
+      await this.#reader.run(
+        `COPY (${statement.text}) TO ${file} (FORMAT csv, HEADER false, NEW_LINE '\r\n')`,
+        bindValues(statement),
+      );
     });
   }
 
@@ -204,6 +211,13 @@ class DuckDbStore implements Store {
     if (this.#closing) return Promise.reject(new Error('The DuckDB store is closed.'));
     return queue.enqueue(task);
   }
+}
+
+function bindValues(statement: SqlStatement): DuckDBValue[] {
+  return statement.values.map(
+    (value): DuckDBValue =>
+      isList(value) ? listValue([...value]) : (value as Exclude<SqlValue, readonly string[]>),
+  );
 }
 
 function isList(value: SqlValue): value is readonly string[] {

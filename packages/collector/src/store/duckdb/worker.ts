@@ -12,6 +12,7 @@ interface Call {
   method:
     | 'append'
     | 'query'
+    | 'writeCsv'
     | 'findMessageIds'
     | 'countEvents'
     | 'identityLinks'

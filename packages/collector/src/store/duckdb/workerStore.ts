@@ -62,6 +62,7 @@ export async function createDuckDbWorkerStore(options: {
     kind: 'duckdb',
     append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
     query: (statement) => call<Row[]>('query', statement),
+    writeCsv: (statement, path) => call<void>('writeCsv', statement, path),
     findMessageIds: (tenant, messageIds) => call<Set<string>>('findMessageIds', tenant, messageIds),
     countEvents: (tenant) => call<number>('countEvents', tenant),
     identityLinks: (tenant) =>
