@@ -1,5 +1,5 @@
-import { createCatalogValidator, type EventCatalog, type TrackFunction } from './catalog';
-import { type ConsentManager, createConsentManager, HeldItems } from './consent';
+import type { EventCatalog, TrackFunction } from './catalog';
+import { type ConsentManager, createConsentManager, HeldItems, holdUntilConsent } from './consent';
 import { createDelivery } from './delivery';
 import { createDestinationRouter } from './destinations';
 import { DeliveryError, SightlineError, toSightlineError, ValidationError } from './errors';
@@ -10,14 +10,13 @@ import { createConsoleLogger } from './logger';
 import { type AnalyticsOptions, resolveOptions } from './options';
 import { createPiiFilter } from './piiFilter';
 import { createPipeline, type PipelineStep } from './pipeline';
-import type { QueuedEvent } from './queue';
 import { defaultScheduler } from './scheduler';
-import { type AnalyticsStats, createCounters } from './stats';
+import type { AnalyticsStats } from './stats';
 import { createMemoryStorage } from './storage';
 import { isoTimestamp, timestampMillis } from './timestamp';
 import { createFetchTransport, createSandboxTransport } from './transport';
 import { uuidv7 } from './uuidv7';
-import { describeInvalid, isPlainObject, toIsoTimestamp } from './validate';
+import { isPlainObject, requireObject, requireString, toIsoTimestamp } from './validate';
 import { VERSION } from './version';
 
 /**
@@ -74,9 +73,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const scheduler = options.scheduler ?? defaultScheduler;
   const logger = options.logger ?? createConsoleLogger(options.debug);
   const storage = options.storage ?? createMemoryStorage();
-  const counters = createCounters();
   const consent = createConsentManager(options.consent);
-  const library = options.library ?? { name: '@sightline/core', version: VERSION };
   const transport =
     options.transport ??
     (options.sandbox
@@ -87,8 +84,11 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
           writeKeyIn: options.writeKeyIn,
           timeoutMs: settings.requestTimeoutMs,
         }));
+  const persistent = settings.identity === 'persistent';
   const persistQueue = options.persistQueue === true;
   const queueKey = STORAGE_KEYS.queue(options.writeKey);
+  const counts = { enqueued: 0, sent: 0, retried: 0, deadLettered: 0 };
+  const dropped: AnalyticsStats['dropped'] = {};
 
   let identity: Identity = { anonymousId: undefined, userId: undefined };
   let hydrated = false;
@@ -98,30 +98,37 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   const beforeReady = new HeldItems<() => void>(settings.maxPendingEvents);
 
   // ── reporting ──────────────────────────────────────────────────────────────────────────────
-  /** Runs a user hook or logger call; whatever it throws stays here. */
-  function safely(run: () => void, isLogger = false) {
+  /** Calls the logger; a throwing logger leaves nowhere to report to. */
+  function log(level: 'debug' | 'error', message: string, data?: unknown) {
+    try {
+      logger[level](message, data);
+    } catch {
+      // Nothing left to tell.
+    }
+  }
+  /** Runs a user hook; whatever it throws is logged and stays here. */
+  function safely(run: () => void) {
     try {
       run();
     } catch (error) {
-      // A throwing logger leaves nowhere to report to; a throwing hook is logged.
-      if (!isLogger) safely(() => logger.error('a Sightline hook threw', error), true);
+      log('error', 'a Sightline hook threw', error);
     }
   }
   function reportError(error: unknown) {
     const wrapped = toSightlineError(error);
-    safely(() => logger.debug(wrapped.message, wrapped), true);
+    log('debug', wrapped.message, wrapped);
     safely(() => options.onError?.(wrapped));
   }
+  /** A failure inside something the app handed us (a plugin, a destination, storage). */
+  const failure = (code: string, what: string, error: unknown) =>
+    new SightlineError(code, `${what}: ${toSightlineError(error).message}`, { cause: error });
   function reportDrop(reason: string, messageIds: string[], detail?: string) {
-    counters.drop(reason, messageIds.length);
-    safely(
-      () =>
-        logger.debug(`dropped ${messageIds.length} event(s): ${reason}`, { detail, messageIds }),
-      true,
-    );
-    if (options.onDrop) safely(() => options.onDrop?.({ reason, detail, messageIds }));
+    dropped[reason] = (dropped[reason] ?? 0) + messageIds.length;
+    log('debug', `dropped ${messageIds.length} event(s): ${reason}`, { detail, messageIds });
+    safely(() => options.onDrop?.({ reason, detail, messageIds }));
   }
-  const idsOf = (items: readonly QueuedEvent[]) => items.map((item) => item.messageId);
+  const idsOf = (items: ReadonlyArray<{ messageId: string }>) =>
+    items.map((item) => item.messageId);
 
   // ── storage ────────────────────────────────────────────────────────────────────────────────
   function write(key: string, value: string | undefined) {
@@ -150,7 +157,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     transport,
     scheduler,
     // `library` is the same for every event: it travels once per request, not once per event.
-    batchContext: { library },
+    batchContext: { library: options.library ?? { name: '@sightline/core', version: VERSION } },
     ...settings,
     onDrop(items, reason, detail) {
       reportDrop(reason, idsOf(items), detail);
@@ -159,7 +166,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       }
     },
     onDeadLetter(items, reason, detail) {
-      counters.counters.deadLettered += items.length;
+      counts.deadLettered += items.length;
       reportDrop(reason, idsOf(items), detail);
       reportError(new DeliveryError(reason, items.length, detail || 'rejected by the collector'));
       if (options.onDeadLetter) {
@@ -168,19 +175,19 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       }
     },
     onDelivered(items) {
-      counters.counters.sent += items.length;
-      safely(() => logger.debug(`delivered ${items.length} event(s)`), true);
+      counts.sent += items.length;
+      log('debug', `delivered ${items.length} event(s)`);
     },
     onRetry(items, attempt, delayMs) {
-      counters.counters.retried += items.length;
-      safely(
-        () =>
-          logger.debug(`retrying ${items.length} event(s) in ${delayMs} ms (attempt ${attempt})`),
-        true,
-      );
+      counts.retried += items.length;
+      log('debug', `retrying ${items.length} event(s) in ${delayMs} ms (attempt ${attempt})`);
     },
     onChange: schedulePersist,
   });
+  function enqueue(messageId: string, json: string, bytes: number, createdAt: number) {
+    counts.enqueued++;
+    delivery.enqueue({ messageId, json, bytes, createdAt });
+  }
 
   const destinations = createDestinationRouter(
     options.sandbox ? [] : (options.destinations ?? []),
@@ -188,59 +195,52 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     settings.maxPendingEvents,
     {
       failed: (name, error) =>
-        reportError(
-          new SightlineError(
-            'destination_failed',
-            `destination "${name}" failed: ${toSightlineError(error).message}`,
-            { cause: error },
-          ),
-        ),
+        reportError(failure('destination_failed', `destination "${name}" failed`, error)),
       dropped: (event, reason) => reportDrop(reason, [event.messageId]),
     },
   );
 
+  /** Drops an event the collector would refuse, telling the app what to change. */
+  function refuse(event: AnalyticsEvent, reason: string, fix: string) {
+    reportError(new ValidationError('properties', fix));
+    reportDrop(reason, [event.messageId]);
+  }
   function accept(event: AnalyticsEvent) {
     let json: string;
     try {
       json = JSON.stringify(event);
     } catch (error) {
-      reportError(
-        new ValidationError(
-          'properties',
-          `make the event JSON-serializable (${toSightlineError(error).message})`,
-        ),
-      );
-      return reportDrop('invalid', [event.messageId]);
+      const problem = toSightlineError(error).message;
+      return refuse(event, 'invalid', `make the event JSON-serializable (${problem})`);
     }
     const bytes = utf8ByteLength(json);
     if (bytes > LIMITS.maxEventBytes) {
-      reportError(
-        new ValidationError(
-          'properties',
-          `keep each event under 32 KB (this one is ${bytes} bytes); send large payloads elsewhere and reference them by id`,
-        ),
+      return refuse(
+        event,
+        'event_too_large',
+        `keep each event under 32 KB (this one is ${bytes} bytes); send large payloads elsewhere and reference them by id`,
       );
-      return reportDrop('event_too_large', [event.messageId]);
     }
-    counters.counters.enqueued++;
-    delivery.enqueue({
-      messageId: event.messageId,
-      json,
-      bytes,
-      createdAt: timestampMillis(event.timestamp),
-    });
+    enqueue(event.messageId, json, bytes, timestampMillis(event.timestamp));
     destinations.deliver(event);
     schedulePersist();
   }
 
   // ── pipeline ───────────────────────────────────────────────────────────────────────────────
-  const held = new HeldItems<AnalyticsEvent>(settings.maxPendingEvents);
+  consent.subscribe((state) => write(STORAGE_KEYS.consent, JSON.stringify(state)));
+  const awaitingConsent = holdUntilConsent<AnalyticsEvent>(
+    consent,
+    settings.consentCategory,
+    settings.maxPendingEvents,
+    (event) => pipeline.resume(stampConsent(event), consentGate),
+    (event, reason) => pipeline.drop(event, reason),
+  );
   const enrich: PipelineStep = function enrich(event, context) {
     const platform = options.context?.();
     const mutable = event as Mutable<AnalyticsEvent>;
     if (platform) mutable.context = Object.assign({}, platform, event.context);
-    if (mutable.userId === undefined) mutable.userId = identity.userId;
-    if (mutable.anonymousId === undefined) mutable.anonymousId = identity.anonymousId;
+    mutable.userId ??= identity.userId;
+    mutable.anonymousId ??= identity.anonymousId;
     if (mutable.userId === undefined && mutable.anonymousId === undefined) {
       return context.drop('invalid', 'userId: pass `userId` or `anonymousId` in the call options');
     }
@@ -254,14 +254,11 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     const state = consent.get(settings.consentCategory);
     if (state === 'granted') return stampConsent(event);
     if (state === 'denied') return context.drop('consent');
-    const evicted = held.add(event);
-    if (evicted) pipeline.drop(evicted, 'consent_buffer_overflow');
+    awaitingConsent.add(event);
     return context.hold();
   };
   const steps: PipelineStep[] = [];
-  if (options.catalog?.options.validate || options.catalog?.options.rejectUnknownEvents) {
-    steps.push(createCatalogValidator(options.catalog));
-  }
+  if (options.catalog?.validator) steps.push(options.catalog.validator);
   steps.push(enrich, consentGate);
   if (options.pii !== false) steps.push(createPiiFilter(options.pii));
   steps.push(...(options.plugins ?? []));
@@ -275,28 +272,12 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
         reportDrop(reason, [event.messageId], detail);
       },
       failed(event, step, error) {
-        reportError(
-          new SightlineError(
-            'plugin_failed',
-            `pipeline step "${step}" threw: ${toSightlineError(error).message}`,
-            { cause: error },
-          ),
-        );
+        reportError(failure('plugin_failed', `pipeline step "${step}" threw`, error));
         reportDrop('plugin_error', [event.messageId], step);
       },
     },
     consent.get,
   );
-
-  consent.subscribe((state) => {
-    write(STORAGE_KEYS.consent, JSON.stringify(state));
-    const current = consent.get(settings.consentCategory);
-    if (current === 'pending') return;
-    for (const event of held.takeAll()) {
-      if (current === 'granted') pipeline.resume(stampConsent(event), consentGate);
-      else pipeline.drop(event, 'consent');
-    }
-  });
 
   // ── events ─────────────────────────────────────────────────────────────────────────────────
   function submit(
@@ -333,9 +314,9 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       try {
         if (closed) {
           reportDrop('closed', ['(unassigned)'], `${name}() after close()`);
-          return;
-        }
-        if (!hydrated) {
+        } else if (hydrated) {
+          method(...args);
+        } else {
           const at = scheduler.now();
           const evicted = beforeReady.add(() => {
             callTime = at;
@@ -346,9 +327,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
             }
           });
           if (evicted) reportDrop('not_ready_overflow', ['(unassigned)']);
-          return;
         }
-        method(...args);
       } catch (error) {
         reportError(error);
         reportDrop('invalid', ['(unassigned)'], toSightlineError(error).message);
@@ -356,27 +335,34 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     };
   }
 
+  /** Remembers the identified user (persistent identity only). */
+  function rememberUser(userId: string) {
+    if (!persistent) return;
+    identity = { ...identity, userId };
+    write(STORAGE_KEYS.userId, userId);
+  }
+
   const track = guard('track', (name: string, properties?: Properties, call?: CallOptions) => {
-    describeInvalid('event', name, 'string');
-    describeInvalid('properties', properties, 'object');
+    requireString('event', name);
+    if (name.length > 256)
+      throw new ValidationError('event', 'keep event names at most 256 characters');
+    requireObject('properties', properties);
     submit({ type: 'track', event: name, properties: properties ?? {} }, call);
   });
   const identify = guard('identify', (userId?: string, traits?: Properties, call?: CallOptions) => {
-    if (userId !== undefined && userId !== null)
-      describeInvalid('userId', String(userId), 'string');
-    describeInvalid('traits', traits, 'object');
-    if (userId !== undefined && userId !== null && settings.identity === 'persistent') {
-      identity = { ...identity, userId: String(userId) };
-      write(STORAGE_KEYS.userId, identity.userId);
-    }
-    const ids =
-      userId === undefined || userId === null ? call : { ...call, userId: String(userId) };
-    submit({ type: 'identify', traits: traits ?? {} }, ids);
+    const id = userId === undefined || userId === null ? undefined : String(userId);
+    if (id !== undefined) requireString('userId', id);
+    requireObject('traits', traits);
+    if (id !== undefined) rememberUser(id);
+    submit(
+      { type: 'identify', traits: traits ?? {} },
+      id === undefined ? call : { ...call, userId: id },
+    );
   });
   const page = guard(
     'page',
     (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
-      describeInvalid('properties', properties, 'object');
+      requireObject('properties', properties);
       const { category, ...rest } = call ?? {};
       submit(
         { type: 'page', name, category, properties: properties ?? {} },
@@ -385,36 +371,32 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     },
   );
   const screen = guard('screen', (name: string, properties?: Properties, call?: CallOptions) => {
-    describeInvalid('name', name, 'string');
-    describeInvalid('properties', properties, 'object');
+    requireString('name', name);
+    requireObject('properties', properties);
     submit({ type: 'screen', name, properties: properties ?? {} }, call);
   });
   const group = guard('group', (groupId: string, traits?: Properties, call?: CallOptions) => {
-    describeInvalid('groupId', groupId === undefined ? groupId : String(groupId), 'string');
-    describeInvalid('traits', traits, 'object');
+    requireString('groupId', groupId === undefined ? groupId : String(groupId));
+    requireObject('traits', traits);
     submit({ type: 'group', groupId: String(groupId), traits: traits ?? {} }, call);
   });
   const alias = guard('alias', (userId: string, previousId?: string, call?: CallOptions) => {
-    describeInvalid('userId', userId === undefined ? userId : String(userId), 'string');
+    requireString('userId', userId === undefined ? userId : String(userId));
     const previous = previousId ?? identity.userId ?? identity.anonymousId;
-    describeInvalid('previousId', previous, 'string');
-    if (settings.identity === 'persistent') {
-      identity = { ...identity, userId: String(userId) };
-      write(STORAGE_KEYS.userId, identity.userId);
-    }
+    requireString('previousId', previous);
+    rememberUser(String(userId));
     submit({ type: 'alias', previousId: String(previous) }, { ...call, userId: String(userId) });
   });
   const reset = guard('reset', () => {
-    if (settings.identity !== 'persistent') return;
+    if (!persistent) return;
     identity = { anonymousId: uuidv7(), userId: undefined };
     write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     write(STORAGE_KEYS.userId, undefined);
   });
 
   // ── hydration ──────────────────────────────────────────────────────────────────────────────
-  function hydrate(values: Array<string | null>) {
-    const [anonymousId, userId, storedConsent, storedQueue] = values;
-    if (settings.identity === 'persistent') {
+  function hydrate([anonymousId, userId, storedConsent, storedQueue]: Array<string | null>) {
+    if (persistent) {
       const restored = restoreIdentity({
         anonymousId: anonymousId ?? null,
         userId: userId ?? null,
@@ -422,37 +404,27 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       identity = restored.identity;
       if (restored.isNew) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     }
-    if (storedConsent) {
-      try {
-        consent.set(JSON.parse(storedConsent) as Record<string, ConsentState>);
-      } catch (error) {
-        reportError(error);
-      }
-    }
-    if (storedQueue) restoreQueue(storedQueue);
-    hydrated = true;
-    for (const replay of beforeReady.takeAll()) replay();
-  }
-  function restoreQueue(stored: string) {
     try {
-      for (const event of JSON.parse(stored) as AnalyticsEvent[]) {
+      if (storedConsent) consent.set(JSON.parse(storedConsent) as Record<string, ConsentState>);
+    } catch (error) {
+      reportError(error);
+    }
+    try {
+      for (const event of JSON.parse(storedQueue || '[]') as AnalyticsEvent[]) {
         const json = JSON.stringify(event);
-        counters.counters.enqueued++;
-        delivery.enqueue({
-          messageId: event.messageId,
-          json,
-          bytes: utf8ByteLength(json),
-          createdAt: Date.parse(event.timestamp),
-        });
+        enqueue(event.messageId, json, utf8ByteLength(json), Date.parse(event.timestamp));
       }
     } catch (error) {
       reportError(
-        new SightlineError(
+        failure(
           'storage_corrupt',
-          `the persisted queue could not be read and was discarded: ${toSightlineError(error).message}`,
+          'the persisted queue could not be read and was discarded',
+          error,
         ),
       );
     }
+    hydrated = true;
+    for (const replay of beforeReady.takeAll()) replay();
   }
   function readStorage(): Promise<void> {
     const keys = [
@@ -514,13 +486,10 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
         new DeliveryError('close_timeout', left.length, `still undelivered after ${timeoutMs} ms`),
       );
     }
-    const unconsented = held.takeAll();
-    if (unconsented.length > 0)
-      reportDrop(
-        'consent',
-        unconsented.map((event) => event.messageId),
-        'closed while consent was pending',
-      );
+    const unconsented = awaitingConsent.held.takeAll();
+    if (unconsented.length > 0) {
+      reportDrop('consent', idsOf(unconsented), 'closed while consent was pending');
+    }
     await destinations.close().catch(reportError);
   }
 
@@ -538,8 +507,12 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
       return closing;
     },
     ready: () => readyPromise,
-    stats: () =>
-      counters.snapshot({ ...delivery.counts(), pendingConsent: held.size + destinations.held() }),
+    stats: () => ({
+      ...counts,
+      ...delivery.counts(),
+      pendingConsent: awaitingConsent.held.size + destinations.held(),
+      dropped: { ...dropped },
+    }),
     user: () => ({ ...identity }),
     consent,
   };

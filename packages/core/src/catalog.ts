@@ -17,6 +17,12 @@ export interface CatalogOptions {
 export interface EventCatalog<Events extends EventSchemas = EventSchemas> {
   readonly events: Events;
   readonly options: Readonly<CatalogOptions>;
+  /**
+   * The runtime check `createAnalytics` runs first in its pipeline, when `validate` or
+   * `rejectUnknownEvents` asks for one. The catalog carries it so an app without a catalog
+   * does not bundle it.
+   */
+  readonly validator: PipelineStep | undefined;
 }
 
 /**
@@ -36,7 +42,15 @@ export function defineEventCatalog<const Events extends EventSchemas>(
   events: Events,
   options: CatalogOptions = {},
 ): EventCatalog<Events> {
-  return { events, options: { ...options } };
+  const catalog = {
+    events,
+    options: { ...options },
+    validator: undefined as PipelineStep | undefined,
+  };
+  if (options.validate || options.rejectUnknownEvents) {
+    catalog.validator = createCatalogValidator(catalog);
+  }
+  return catalog;
 }
 
 type PropertiesArgument<Schema extends StandardSchemaV1> =

@@ -101,3 +101,33 @@ export class HeldItems<T> {
     return this.#items.splice(0);
   }
 }
+
+/**
+ * Items waiting for one consent category: passed on in order once it is granted, dropped with
+ * reason `consent` once it is denied, and the oldest dropped with `consent_buffer_overflow` past
+ * `max`. The client's consent gate and each destination hold their events with one of these.
+ */
+export function holdUntilConsent<T>(
+  consent: ConsentManager,
+  category: ConsentCategory,
+  max: number,
+  pass: (item: T) => void,
+  drop: (item: T, reason: string) => void,
+) {
+  const held = new HeldItems<T>(max);
+  consent.subscribe(() => {
+    const state = consent.get(category);
+    if (state === 'pending') return;
+    for (const item of held.takeAll()) {
+      if (state === 'granted') pass(item);
+      else drop(item, 'consent');
+    }
+  });
+  return {
+    held,
+    add(item: T) {
+      const evicted = held.add(item);
+      if (evicted) drop(evicted, 'consent_buffer_overflow');
+    },
+  };
+}

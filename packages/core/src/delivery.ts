@@ -55,12 +55,6 @@ export interface Delivery {
   stop(): QueuedEvent[];
 }
 
-function batchBytes(items: readonly QueuedEvent[]): number {
-  let bytes = 0;
-  for (const item of items) bytes += item.bytes + 1;
-  return bytes;
-}
-
 /**
  * The delivery engine: a bounded FIFO, batching by count and bytes, at most `maxInFlight`
  * requests, exponential backoff with full jitter, `Retry-After`, 413 splitting, a dead-letter
@@ -73,7 +67,7 @@ function batchBytes(items: readonly QueuedEvent[]): number {
  * await delivery.flush();
  */
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const { scheduler, retry } = options;
+  const { scheduler, retry, flushAt, maxInFlight, maxEventAgeMs } = options;
   const random = options.random ?? Math.random;
   const queue = new EventQueue(options.maxQueueEvents, options.maxQueueBytes);
   const inFlight = new Set<Batch>();
@@ -110,8 +104,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
   }
 
+  /** The lowest seq not yet delivered or given up; `nextSeq` (above every seq) when none is. */
   function lowestUnsettled(): number {
-    let lowest = queue.peek()?.seq ?? Number.POSITIVE_INFINITY;
+    let lowest = queue.peek()?.seq ?? nextSeq;
     for (const batch of inFlight) {
       for (const item of batch.items) if (item.seq < lowest) lowest = item.seq;
     }
@@ -137,7 +132,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     while (items.length < maxBatchEvents) {
       const head = queue.peek();
       if (!head) break;
-      if (now - head.createdAt > options.maxEventAgeMs) {
+      if (now - head.createdAt > maxEventAgeMs) {
         expired.push(queue.shift()!);
         continue;
       }
@@ -153,10 +148,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     if (stopped) return;
     const now = scheduler.now();
     while (
-      inFlight.size < options.maxInFlight &&
+      inFlight.size < maxInFlight &&
       queue.length > 0 &&
       now >= pausedUntil &&
-      (intervalDue || queue.length >= options.flushAt || queue.peek()!.seq <= dueThrough)
+      (intervalDue || queue.length >= flushAt || queue.peek()!.seq <= dueThrough)
     ) {
       const batch = takeBatch(now);
       if (batch) send(batch);
@@ -250,7 +245,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   function putBack(items: readonly QueuedEvent[]): void {
     const first = items[0]!.seq;
     const earlier: QueuedEvent[] = [];
-    while ((queue.peek()?.seq ?? Number.POSITIVE_INFINITY) < first) earlier.push(queue.shift()!);
+    while ((queue.peek()?.seq ?? first) < first) earlier.push(queue.shift()!);
     queue.unshiftAll(items);
     queue.unshiftAll(earlier);
   }
@@ -289,13 +284,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         armRetry(batch, pausedUntil - current);
         return;
       }
-      const expired = batch.items.filter(
-        (item) => current - item.createdAt > options.maxEventAgeMs,
-      );
+      const expired = batch.items.filter((item) => current - item.createdAt > maxEventAgeMs);
       if (expired.length > 0) {
         const gone = new Set(expired);
         batch.items = batch.items.filter((item) => !gone.has(item));
-        batch.bytes = batchBytes(batch.items);
+        batch.bytes = batch.items.reduce((bytes, item) => bytes + item.bytes + 1, 0);
         notify(options.onDrop, expired, 'max_age');
       }
       if (batch.items.length === 0) {
@@ -319,7 +312,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       queued.seq = nextSeq++;
       const evicted = queue.push(queued);
       if (evicted.length > 0) notify(options.onDrop, evicted, 'queue_overflow');
-      const canSend = inFlight.size < options.maxInFlight && queue.length >= options.flushAt;
+      const canSend = inFlight.size < maxInFlight && queue.length >= flushAt;
       if (canSend || intervalTimer === undefined) pump();
     },
     flush() {

@@ -1,4 +1,4 @@
-import { type ConsentManager, HeldItems } from './consent';
+import { type ConsentManager, holdUntilConsent } from './consent';
 import type { AnalyticsEvent, ConsentCategory } from './event';
 
 /**
@@ -42,11 +42,6 @@ export function createDestinationRouter(
   },
 ): DestinationRouter {
   const inFlight = new Set<Promise<void>>();
-  const entries = destinations.map((destination) => ({
-    destination,
-    category: destination.category ?? 'analytics',
-    waiting: new HeldItems<AnalyticsEvent>(maxHeld),
-  }));
 
   function send(destination: Destination, event: AnalyticsEvent): void {
     try {
@@ -62,26 +57,25 @@ export function createDestinationRouter(
     }
   }
 
-  consent.subscribe(() => {
-    for (const entry of entries) {
-      const state = consent.get(entry.category);
-      if (state === 'pending') continue;
-      for (const event of entry.waiting.takeAll()) {
-        if (state === 'granted') send(entry.destination, event);
-        else report.dropped(event, `consent:${entry.destination.name}`);
-      }
-    }
+  const entries = destinations.map((destination) => {
+    const category = destination.category ?? 'analytics';
+    const waiting = holdUntilConsent<AnalyticsEvent>(
+      consent,
+      category,
+      maxHeld,
+      (event) => send(destination, event),
+      (event, reason) => report.dropped(event, `${reason}:${destination.name}`),
+    );
+    return { destination, category, waiting };
   });
 
   return {
     deliver(event) {
       for (const entry of entries) {
         const state = consent.get(entry.category);
+        // A denied category skips the destination; the collector still gets the event.
         if (state === 'granted') send(entry.destination, event);
-        else if (state === 'pending') {
-          const evicted = entry.waiting.add(event);
-          if (evicted) report.dropped(evicted, `consent_buffer_overflow:${entry.destination.name}`);
-        }
+        else if (state === 'pending') entry.waiting.add(event);
       }
     },
     async flush() {
@@ -92,6 +86,6 @@ export function createDestinationRouter(
       await this.flush();
       await Promise.allSettled(entries.map(({ destination }) => destination.close?.()));
     },
-    held: () => entries.reduce((total, entry) => total + entry.waiting.size, 0),
+    held: () => entries.reduce((total, entry) => total + entry.waiting.held.size, 0),
   };
 }

@@ -90,7 +90,11 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
   onDeadLetter?: (report: DeadLetterReport) => void;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, max?: number) {
+function positiveInteger(
+  name: string,
+  value: number | undefined,
+  [fallback, max]: readonly [number, number?],
+) {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || (max !== undefined && value > max)) {
     const range = max === undefined ? 'a whole number ≥ 1' : `a whole number from 1 to ${max}`;
@@ -98,6 +102,21 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   }
   return value;
 }
+
+/** The numeric options: default, then the largest value allowed if there is one. */
+const NUMERIC_DEFAULTS = {
+  maxQueueEvents: [10_000],
+  flushAt: [20, LIMITS.maxBatchEvents],
+  requestTimeoutMs: [10_000],
+  flushIntervalMs: [10_000],
+  maxBatchEvents: [LIMITS.maxBatchEvents, LIMITS.maxBatchEvents],
+  maxBatchBytes: [LIMITS.maxRequestBytes, LIMITS.maxRequestBytes],
+  maxQueueBytes: [5 * 1024 * 1024],
+  maxInFlight: [1],
+  maxEventAgeMs: [7 * 24 * 3600 * 1000],
+} as const satisfies Partial<Record<keyof AnalyticsOptions, readonly [number, number?]>>;
+
+type NumericOption = keyof typeof NUMERIC_DEFAULTS;
 
 /** Fills every default once and rejects misuse with an error that names the fix. */
 export function resolveOptions<Catalog extends EventCatalog | undefined>(
@@ -115,49 +134,27 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       'pass the collector URL (e.g. "http://127.0.0.1:8787"), a custom `transport`, or `sandbox: true`',
     );
   }
-  const given = options.retry ?? {};
-  const retry: Required<RetryOptions> = {
-    baseDelayMs: positiveInteger('retry.baseDelayMs', given.baseDelayMs, DEFAULT_RETRY.baseDelayMs),
-    maxDelayMs: positiveInteger('retry.maxDelayMs', given.maxDelayMs, DEFAULT_RETRY.maxDelayMs),
-    maxAttempts: positiveInteger('retry.maxAttempts', given.maxAttempts, DEFAULT_RETRY.maxAttempts),
-    maxRetryAfterMs: positiveInteger(
-      'retry.maxRetryAfterMs',
-      given.maxRetryAfterMs,
-      DEFAULT_RETRY.maxRetryAfterMs,
-    ),
-  };
-  const maxQueueEvents = positiveInteger('maxQueueEvents', options.maxQueueEvents, 10_000);
-  const flushAt = positiveInteger('flushAt', options.flushAt, 20, LIMITS.maxBatchEvents);
-  if (flushAt > maxQueueEvents) {
+  const given: RetryOptions = options.retry ?? {};
+  const retry = {} as Required<RetryOptions>;
+  for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryOptions>) {
+    retry[key] = positiveInteger(`retry.${key}`, given[key], [DEFAULT_RETRY[key]]);
+  }
+  const numbers = {} as Record<NumericOption, number>;
+  for (const key of Object.keys(NUMERIC_DEFAULTS) as NumericOption[]) {
+    numbers[key] = positiveInteger(key, options[key], NUMERIC_DEFAULTS[key]);
+  }
+  if (numbers.flushAt > numbers.maxQueueEvents) {
     throw new ConfigurationError(
       'flushAt',
-      `keep it at most maxQueueEvents (${maxQueueEvents}), or the queue drops events before a batch fills`,
+      `keep it at most maxQueueEvents (${numbers.maxQueueEvents}), or the queue drops events before a batch fills`,
     );
   }
   return {
-    flushAt,
-    requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10_000),
-    flushIntervalMs: positiveInteger('flushIntervalMs', options.flushIntervalMs, 10_000),
-    maxBatchEvents: positiveInteger(
-      'maxBatchEvents',
-      options.maxBatchEvents,
-      LIMITS.maxBatchEvents,
-      LIMITS.maxBatchEvents,
-    ),
-    maxBatchBytes: positiveInteger(
-      'maxBatchBytes',
-      options.maxBatchBytes,
-      LIMITS.maxRequestBytes,
-      LIMITS.maxRequestBytes,
-    ),
-    maxQueueEvents,
-    maxQueueBytes: positiveInteger('maxQueueBytes', options.maxQueueBytes, 5 * 1024 * 1024),
-    maxInFlight: positiveInteger('maxInFlight', options.maxInFlight, 1),
-    maxEventAgeMs: positiveInteger('maxEventAgeMs', options.maxEventAgeMs, 7 * 24 * 3600 * 1000),
+    ...numbers,
     maxPendingEvents: positiveInteger(
       'consent.maxPendingEvents',
       options.consent?.maxPendingEvents,
-      1000,
+      [1000],
     ),
     consentCategory: options.consent?.category ?? 'analytics',
     identity: options.identity ?? 'persistent',

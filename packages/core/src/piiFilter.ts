@@ -161,10 +161,6 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     return value;
   }
 
-  function isAllowed(normalizedKey: string, path: string | undefined): boolean {
-    return allowKeys.has(normalizedKey) || (path !== undefined && allowPaths.has(path));
-  }
-
   function applyKeyAction(value: unknown): Filtered<unknown> {
     if (keyAction === 'drop') return REMOVE;
     if (keyAction === 'hash') {
@@ -196,83 +192,61 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     return result;
   }
 
-  function scanQuery(query: string, separator: string): Filtered<string> {
+  /** A query string or fragment of `key=value` pairs: keys by the key rules, values by the detectors. */
+  function scanQuery(query: string): string {
     let changed = false;
-    const parts = query.split('&');
     const kept: string[] = [];
-    for (const part of parts) {
+    for (const part of query.split('&')) {
       const equals = part.indexOf('=');
-      if (equals < 0) {
-        kept.push(part);
-        continue;
+      if (equals >= 0) {
+        const rawKey = part.slice(0, equals);
+        const key = keyOf(safeDecode(rawKey));
+        const decoded = safeDecode(part.slice(equals + 1).replace(/\+/g, ' '));
+        const next = allowKeys.has(key)
+          ? decoded
+          : denyKeys.has(key)
+            ? applyKeyAction(decoded)
+            : scanText(decoded);
+        if (next !== decoded) {
+          changed = true;
+          if (next !== REMOVE) kept.push(`${rawKey}=${encodeURIComponent(String(next))}`);
+          continue;
+        }
       }
-      const rawKey = part.slice(0, equals);
-      const rawValue = part.slice(equals + 1);
-      const key = keyOf(safeDecode(rawKey));
-      if (allowKeys.has(key)) {
-        kept.push(part);
-        continue;
-      }
-      const decoded = safeDecode(rawValue.replace(/\+/g, ' '));
-      const next = denyKeys.has(key) ? applyKeyAction(decoded) : scanText(decoded);
-      if (next === decoded) {
-        kept.push(part);
-        continue;
-      }
-      changed = true;
-      if (next === REMOVE) continue;
-      kept.push(`${rawKey}=${encodeURIComponent(String(next))}`);
+      kept.push(part);
     }
-    if (!changed) return query;
-    return kept.length === 0 && separator === '#' ? '' : kept.join('&');
+    return changed ? kept.join('&') : query;
   }
 
-  function scanFragment(fragment: string): Filtered<string> {
-    // Hash routers keep a path and query in the fragment (`#/reset?password=...`).
-    const queryAt = fragment.indexOf('?');
-    if (queryAt >= 0) {
-      const path = scanText(fragment.slice(0, queryAt));
-      if (path === REMOVE) return REMOVE;
-      const query = scanQuery(fragment.slice(queryAt + 1), '?');
-      if (query === REMOVE) return REMOVE;
-      return `${path}?${query}`;
-    }
-    // OAuth implicit flows put tokens in the fragment: scan it like a query when it has pairs.
-    return fragment.includes('=') ? scanQuery(fragment, '#') : scanText(fragment);
+  /** `path?query`: the path is scanned as text, the query pair by pair. */
+  function scanPathAndQuery(text: string): Filtered<string> {
+    const queryAt = text.indexOf('?');
+    const path = scanText(queryAt < 0 ? text : text.slice(0, queryAt));
+    if (queryAt < 0 || path === REMOVE) return path;
+    return `${path}?${scanQuery(text.slice(queryAt + 1))}`;
   }
 
   function scanUrl(url: string): Filtered<string> {
     const hashAt = url.indexOf('#');
-    const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
-    const fragment = hashAt < 0 ? undefined : url.slice(hashAt + 1);
-    const queryAt = beforeHash.indexOf('?');
-    const base = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
-    const query = queryAt < 0 ? undefined : beforeHash.slice(queryAt + 1);
-    const scannedBase = scanText(base);
-    if (scannedBase === REMOVE) return REMOVE;
-    let result = scannedBase;
-    if (query !== undefined) {
-      const scanned = scanQuery(query, '?');
-      if (scanned === REMOVE) return REMOVE;
-      result += `?${scanned}`;
-    }
-    if (fragment !== undefined) {
-      const scanned = scanFragment(fragment);
-      if (scanned === REMOVE) return REMOVE;
-      result += `#${scanned}`;
-    }
-    return result === url ? url : result;
-  }
-
-  function scanString(text: string): Filtered<string> {
-    if ((text.includes('?') || text.includes('#')) && /^(?:https?:\/\/|\/|\?|#)/i.test(text)) {
-      return scanUrl(text);
-    }
-    return scanText(text);
+    const head = scanPathAndQuery(hashAt < 0 ? url : url.slice(0, hashAt));
+    if (hashAt < 0 || head === REMOVE) return head;
+    const fragment = url.slice(hashAt + 1);
+    // Hash routers keep a path and query in the fragment (`#/reset?password=...`); OAuth implicit
+    // flows put tokens there as pairs (`#access_token=...`).
+    const tail =
+      fragment.includes('?') || !fragment.includes('=')
+        ? scanPathAndQuery(fragment)
+        : scanQuery(fragment);
+    return tail === REMOVE ? REMOVE : `${head}#${tail}`;
   }
 
   function scanValue(value: unknown, path: string | undefined, depth: number): Filtered<unknown> {
-    if (typeof value === 'string') return scanString(value);
+    if (typeof value === 'string') {
+      // The cheap `includes` first: most strings hold neither character.
+      const isUrl =
+        (value.includes('?') || value.includes('#')) && /^(?:https?:\/\/|[/?#])/i.test(value);
+      return isUrl ? scanUrl(value) : scanText(value);
+    }
     if (typeof value === 'number') {
       // Card numbers stored as numbers: 13 to 16 digits fit in a double exactly.
       if (Number.isInteger(value) && value >= 1e12) {
@@ -313,7 +287,13 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       const childPath = allowPaths.size > 0 && path !== undefined ? `${path}.${key}` : undefined;
       const normalizedKey = keyOf(key);
       // null and undefined hold nothing to protect; redacting them would invent a value.
-      if (value === null || value === undefined || isAllowed(normalizedKey, childPath)) continue;
+      if (
+        value === null ||
+        value === undefined ||
+        allowKeys.has(normalizedKey) ||
+        (childPath !== undefined && allowPaths.has(childPath))
+      )
+        continue;
       const next =
         denyKeys.has(normalizedKey) && !(depth === 0 && path === CAMPAIGN_PATH)
           ? applyKeyAction(value)
@@ -354,10 +334,7 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       const campaign = context.campaign as Properties | undefined;
       if (campaign !== null && typeof campaign === 'object') {
         const cleaned = scanBag(campaign, CAMPAIGN_PATH, 0);
-        if (cleaned !== campaign) {
-          scanned = scanned === context ? { ...context } : scanned;
-          scanned.campaign = cleaned;
-        }
+        if (cleaned !== campaign) scanned = { ...scanned, campaign: cleaned };
       }
       if (scanned !== context) result = { ...result, context: scanned };
     }

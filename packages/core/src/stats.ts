@@ -24,18 +24,3 @@ export interface AnalyticsStats {
   /** Events that will never arrive, by reason (`consent`, `queue_overflow`, `max_age`, …). */
   dropped: Record<string, number>;
 }
-
-/** The mutable counters behind `stats()`. */
-export function createCounters() {
-  const counters = { enqueued: 0, sent: 0, retried: 0, deadLettered: 0 };
-  const dropped: Record<string, number> = {};
-  return {
-    counters,
-    drop(reason: string, count = 1) {
-      dropped[reason] = (dropped[reason] ?? 0) + count;
-    },
-    snapshot(live: { queued: number; inFlight: number; pendingConsent: number }): AnalyticsStats {
-      return { ...counters, ...live, dropped: { ...dropped } };
-    },
-  };
-}

@@ -108,7 +108,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           keepalive: batch.keepalive ?? false,
           signal: controller.signal,
         });
-        const ok = response.status >= 200 && response.status < 300;
+        const ok = response.ok;
         // An unread body pins the connection (undici keeps the socket until the body is
         // garbage-collected), so a success body is cancelled, without waiting: some stream
         // implementations never settle `cancel()`. An error body is read for the reason.

@@ -11,16 +11,14 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * Checks one argument of a tracking call without zod (kept out of browser bundles), throwing a
  * `ValidationError` that names the field and the fix. Callers catch it and report it.
  */
-export function describeInvalid(field: string, value: unknown, kind: 'string' | 'object'): void {
-  if (kind === 'string') {
-    if (typeof value !== 'string' || value.length === 0) {
-      throw new ValidationError(field, `pass a non-empty string (got ${describe(value)})`);
-    }
-    if (value.length > 256 && field === 'event') {
-      throw new ValidationError(field, 'keep event names at most 256 characters');
-    }
-    return;
+export function requireString(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(field, `pass a non-empty string (got ${describe(value)})`);
   }
+}
+
+/** Like {@link requireString}, for an optional plain-object argument. */
+export function requireObject(field: string, value: unknown): void {
   if (value !== undefined && !isPlainObject(value)) {
     throw new ValidationError(
       field,
