@@ -142,7 +142,8 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   let persistTimer: unknown;
   function schedulePersist() {
     if (!persistQueue || persistTimer !== undefined || !hydrated) return;
-    persistTimer = scheduler.setTimeout(persistNow, 50);
+    if (settings.persistDelayMs === 0) persistNow();
+    else persistTimer = scheduler.setTimeout(persistNow, settings.persistDelayMs);
   }
   function persistNow() {
     if (persistTimer !== undefined) scheduler.clearTimeout(persistTimer);

@@ -46,6 +46,12 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
   storage?: StoragePort;
   /** Keep undelivered events in `storage` so they survive a restart. Default false. */
   persistQueue?: boolean;
+  /**
+   * How long queue changes are gathered before `persistQueue` writes them. Default 50 ms; `0`
+   * writes at every change, so an event is stored as it is enqueued (browsers, whose pages can
+   * vanish at any moment).
+   */
+  persistDelayMs?: number;
   /** Default `persistent`; servers use `per-call`. */
   identity?: IdentityMode;
   /** Send as soon as this many events are queued. Default 20. */
@@ -149,8 +155,17 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       `keep it at most maxQueueEvents (${numbers.maxQueueEvents}), or the queue drops events before a batch fills`,
     );
   }
+  // 0 is meaningful here (write at every change), so this one is checked on its own.
+  const persistDelayMs = options.persistDelayMs ?? 50;
+  if (!Number.isInteger(persistDelayMs) || persistDelayMs < 0) {
+    throw new ConfigurationError(
+      'persistDelayMs',
+      `use a whole number of milliseconds ≥ 0 (got ${JSON.stringify(options.persistDelayMs)})`,
+    );
+  }
   return {
     ...numbers,
+    persistDelayMs,
     maxPendingEvents: positiveInteger(
       'consent.maxPendingEvents',
       options.consent?.maxPendingEvents,

@@ -300,6 +300,37 @@ describe('createAnalytics', () => {
     expect(storage.getItem('sightline.queue.wk')).toBeNull();
   });
 
+  it('with persistDelayMs: 0, stores each event as it is enqueued and forgets it once acknowledged', async () => {
+    const storage = createMemoryStorage();
+    let answer!: (status: number) => void;
+    const transport = {
+      send: () =>
+        new Promise<{ status: number }>((resolve) => (answer = (status) => resolve({ status }))),
+    };
+    const analytics = createAnalytics({
+      writeKey: 'wk',
+      storage,
+      persistQueue: true,
+      persistDelayMs: 0,
+      transport,
+      logger: silentLogger,
+    });
+    analytics.track('saved_at_once');
+    // No timer has run: the event is in storage the moment track() returns.
+    expect(JSON.parse(String(storage.getItem('sightline.queue.wk')))).toMatchObject([
+      { event: 'saved_at_once' },
+    ]);
+    const flushed = analytics.flush();
+    await vi.waitFor(() => expect(answer).toBeTypeOf('function'));
+    answer(200);
+    await flushed;
+    expect(storage.getItem('sightline.queue.wk')).toBeNull();
+    expect(() => createAnalytics({ writeKey: 'wk', transport, persistDelayMs: -1 })).toThrow(
+      /persistDelayMs/,
+    );
+    await analytics.close();
+  });
+
   it('closes once even when close() is called twice, and refuses calls made while closing', async () => {
     const recorder = createRecordingTransport(() => ({ status: 503 }));
     const errors: SightlineError[] = [];
