@@ -38,6 +38,29 @@ export default defineConfig({
           hookTimeout: 30_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          root: 'packages/browser',
+          environment: 'happy-dom',
+          include: ['src/**/*.test.ts'],
+          // Our real collector, started in Node for the whole project.
+          globalSetup: ['src/__tests__/globalSetup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser-e2e',
+          root: 'packages/browser',
+          environment: 'node',
+          include: ['e2e/**/*.test.ts'],
+          // Debian's Chromium through playwright-core, the built <script> SDK, the real collector.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -34,6 +34,28 @@ function pnpm() {
   return ['npx', ['--yes', pinned]];
 }
 
+/**
+ * The browser end-to-end tests drive Debian's Chromium through playwright-core (which cannot
+ * download its own browsers here). Installed with apt-get when missing and possible.
+ */
+function ensureChromium() {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (existsSync(path)) return;
+  const apt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (process.platform === 'linux' && process.getuid?.() === 0 && apt) {
+    console.log(`Chromium is missing at ${path}: installing Debian's chromium package…`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'chromium']);
+    return;
+  }
+  console.error(
+    `The browser end-to-end tests need Chromium at ${path}. Install it (Debian/Ubuntu: ` +
+      '`sudo apt-get install chromium`) or point CHROMIUM_PATH at a Chromium or Chrome binary.',
+  );
+  process.exit(1);
+}
+
+if (task === 'test') ensureChromium();
 const [command, prefix] = pnpm();
 const installed = existsSync(join(root, 'node_modules', '.modules.yaml'));
 const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--frozen-lockfile', '--prefer-offline'];

@@ -1,0 +1,86 @@
+import { serializeBatch, type Transport } from '@sightline/core';
+import type { FlushLock } from './flushLock';
+
+const BEACON_INTERVAL_MS = 30_000;
+
+/** Browsers refuse keepalive bodies past 64 KB in flight per page; batches stay under it. */
+export const KEEPALIVE_BYTES = 60_000;
+
+/**
+ * The browser's transport to the collector's `POST /v1/batch`: `text/plain` with the write key
+ * in the body, so a cross-origin collector needs no CORS preflight.
+ *
+ * - While the browser is offline, a send waits for the `online` event instead of failing (core
+ *   would count each failure towards giving up).
+ * - Once the page is hidden (tab switch, navigation, close), a send uses `fetch` with
+ *   `keepalive` so it outlives the page, or `navigator.sendBeacon` when keepalive is refused.
+ *   A beacon returns no answer, so its events count as not yet acknowledged: they stay queued
+ *   (and stored) and are sent again later; the collector's dedupe makes that harmless.
+ *
+ * @example
+ * createAnalytics({ writeKey, transport: createBeaconTransport('https://c.example.com', writeKey) });
+ */
+export function createBeaconTransport(
+  host: string,
+  writeKey: string,
+  options: {
+    timeoutMs?: number;
+    /** Whether the page is going away (then sends use keepalive). Default: the document is hidden. */
+    hidden?: () => boolean;
+    /** Held while a request is out, so one tab sends at a time (not once the page is hidden). */
+    lock?: FlushLock;
+  } = {},
+): Transport {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const hidden = options.hidden ?? (() => document.visibilityState === 'hidden');
+  const url = `${host.replace(/\/+$/, '')}/v1/batch`;
+  const online = () =>
+    navigator.onLine
+      ? undefined
+      : new Promise<void>((resolve) => addEventListener('online', () => resolve(), { once: true }));
+
+  let lastBeacon = -Infinity;
+  const post = async (body: string) => {
+    const keepalive = hidden();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body,
+        keepalive,
+        credentials: 'omit',
+        signal: controller.signal,
+      });
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: response.ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000),
+      };
+    } catch (error) {
+      // One beacon per 30 s: retries of a page that stays hidden must not resend it each time.
+      const now = Date.now();
+      if (
+        keepalive &&
+        now - lastBeacon > BEACON_INTERVAL_MS &&
+        navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' }))
+      ) {
+        lastBeacon = now;
+        throw new Error('sent with sendBeacon: kept until the collector acknowledges it');
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    async send(batch) {
+      await online();
+      const body = serializeBatch(batch, writeKey);
+      if (hidden() || !options.lock) return post(body);
+      return options.lock(() => post(body));
+    },
+  };
+}

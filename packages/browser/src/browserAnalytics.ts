@@ -1,0 +1,323 @@
+import {
+  type Analytics,
+  type AnalyticsOptions,
+  type CallOptions,
+  createAnalytics,
+  type EventContext,
+  type PipelineStep,
+  type Properties,
+  STORAGE_KEYS,
+  type StoragePort,
+} from '@sightline/core';
+import { type AttributionOptions, createAttribution } from './attribution';
+import { type AutoTrackOptions, watchDataAttributes } from './autoTrack';
+import { createBeaconTransport, KEEPALIVE_BYTES } from './beaconTransport';
+import { createFlushLock } from './flushLock';
+import { type PageViewOptions, watchPageViews } from './pageViews';
+import { createSessions } from './session';
+import {
+  createBrowserStorage,
+  localStorageIfUsable,
+  memoryStorage,
+  type StorageOptions,
+} from './storage';
+import { createTabQueue } from './tabQueue';
+
+declare const __SIGHTLINE_VERSION__: string;
+
+/**
+ * Options of {@link createBrowserAnalytics}: core's options (batching, retry, consent, PII filter,
+ * plugins, destinations, catalog, hooks) plus the browser's own. Storage, transport and context
+ * are the SDK's.
+ */
+export interface BrowserAnalyticsOptions
+  extends Omit<
+      AnalyticsOptions,
+      'storage' | 'transport' | 'persistQueue' | 'context' | 'identity' | 'writeKeyIn' | 'library'
+    >,
+    StorageOptions {
+  /** The collector's base URL, e.g. `https://example.com/analytics`. */
+  host: string;
+  /** Inactivity that ends a session. Default 30 minutes. */
+  sessionTimeoutMs?: number;
+  /** Track `session_start` and `session_end`. Default false. */
+  sessionEvents?: boolean;
+  /** Page views (initial load and SPA navigations). Default true. */
+  pageViews?: boolean | PageViewOptions;
+  /** Clicks and forms through data attributes; `false` turns both off. Default on. */
+  autoTrack?: boolean | AutoTrackOptions;
+  /** UTM parameters, click ids and referrer; `false` turns attribution off. Default on. */
+  attribution?: boolean | AttributionOptions;
+  /** Drop every event when the browser sends Do Not Track. Default true. */
+  respectDoNotTrack?: boolean;
+  /** Drop every event when the browser sends Global Privacy Control. Default true. */
+  respectGlobalPrivacyControl?: boolean;
+}
+
+/** A browser client: core's API plus opting out and in, and `stop()` for the listeners. */
+export interface BrowserAnalytics extends Analytics {
+  /** Denies the analytics consent category (persisted): nothing more is collected. */
+  optOut(): void;
+  /** Grants it again. */
+  optIn(): void;
+  /** Removes auto-tracking listeners and stops timers, after a last flush. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The same calls, doing nothing: what servers get during SSR. */
+function inertAnalytics(): BrowserAnalytics {
+  const nothing = () => {};
+  const stats = {
+    enqueued: 0,
+    queued: 0,
+    inFlight: 0,
+    pendingConsent: 0,
+    sent: 0,
+    retried: 0,
+    deadLettered: 0,
+    dropped: {},
+  };
+  const consentState = Object.freeze({});
+  return {
+    track: nothing,
+    identify: nothing,
+    page: nothing,
+    screen: nothing,
+    group: nothing,
+    alias: nothing,
+    reset: nothing,
+    optOut: nothing,
+    optIn: nothing,
+    flush: async () => {},
+    close: async () => {},
+    ready: async () => {},
+    stats: () => ({ ...stats, dropped: {} }),
+    user: () => ({ anonymousId: undefined, userId: undefined }),
+    consent: {
+      get: () => 'denied',
+      getAll: () => consentState,
+      set: nothing,
+      subscribe: () => nothing,
+    },
+  };
+}
+
+/** Drops events when the browser asks not to be tracked (Do Not Track, Global Privacy Control). */
+function browserSignals(options: BrowserAnalyticsOptions): PipelineStep | undefined {
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
+  const reason =
+    options.respectGlobalPrivacyControl !== false && nav.globalPrivacyControl === true
+      ? 'global_privacy_control'
+      : options.respectDoNotTrack !== false && nav.doNotTrack === '1'
+        ? 'do_not_track'
+        : undefined;
+  return reason ? (_event, context) => context.drop(reason) : undefined;
+}
+
+/**
+ * Creates the browser client on core: persistent identity and consent, sessions shared across
+ * tabs, page views (SPA too), auto-tracking through data attributes, attribution, an offline
+ * queue kept in localStorage, and delivery that survives page hide. Safe to import and call
+ * during SSR: without `window`, every call is a no-op.
+ *
+ * @example
+ * const analytics = createBrowserAnalytics({ writeKey: 'wk_…', host: 'https://example.com/analytics' });
+ * analytics.identify('user_42', { plan: 'pro' });
+ * analytics.track('signup_completed', { method: 'email' });
+ */
+export function createBrowserAnalytics(options: BrowserAnalyticsOptions): BrowserAnalytics {
+  if (typeof window === 'undefined' || typeof document === 'undefined') return inertAnalytics();
+  const storage = createBrowserStorage(options);
+  /** Between `pagehide` and a `pageshow` from the back/forward cache. */
+  let hiding = false;
+  // The offline queue lives in localStorage, one key per tab (never in cookies: they travel with
+  // every request and hold 4 KB). Without localStorage it stays in memory.
+  const queueKey = STORAGE_KEYS.queue(options.writeKey);
+  const local = options.persistence === 'memory' ? undefined : localStorageIfUsable();
+  const library = { name: '@sightline/browser', version: __SIGHTLINE_VERSION__ };
+  const transport = createBeaconTransport(options.host, options.writeKey, {
+    timeoutMs: options.requestTimeoutMs,
+    hidden: () => hiding || document.visibilityState === 'hidden',
+    lock: createFlushLock(`sightline.flush.${options.writeKey}`, storage),
+  });
+  /** Sends the queue of a tab that went away, in keepalive-sized batches; true once all landed. */
+  const deliverOrphans = async (events: readonly unknown[]) => {
+    let batch: string[] = [];
+    let bytes = 0;
+    const send = async () => {
+      const sentAt = new Date().toISOString();
+      const { status } = await transport.send({ events: batch, sentAt, context: { library } });
+      batch = [];
+      bytes = 0;
+      return status >= 200 && status < 300;
+    };
+    for (const event of events) {
+      const json = JSON.stringify(event);
+      if (bytes + json.length > KEEPALIVE_BYTES - 1_000 && batch.length > 0 && !(await send())) {
+        return false;
+      }
+      batch.push(json);
+      bytes += json.length + 1;
+    }
+    return batch.length === 0 || send();
+  };
+  const tabs = local && createTabQueue(local, queueKey, deliverOrphans);
+  const queueStorage = tabs?.storage ?? memoryStorage();
+  const coreStorage: StoragePort = {
+    getItem: (key) => (key === queueKey ? queueStorage : storage).getItem(key),
+    setItem: (key, value) => (key === queueKey ? queueStorage : storage).setItem(key, value),
+    removeItem: (key) => (key === queueKey ? queueStorage : storage).removeItem(key),
+  };
+  const sessions = createSessions(storage, options.sessionTimeoutMs ?? 30 * 60_000);
+  const attribution =
+    options.attribution === false
+      ? undefined
+      : createAttribution(
+          storage,
+          () => Date.now(),
+          options.attribution === true ? undefined : options.attribution,
+        );
+  const signals = browserSignals(options);
+  const category = options.consent?.category ?? 'analytics';
+  let sessionId = 0;
+  /** `document.referrer`, then the previous page of an SPA. */
+  let referrer = document.referrer;
+
+  const context = (): EventContext => {
+    const { href, pathname, search } = location;
+    return {
+      page: { path: pathname, url: href, referrer, title: document.title, search },
+      userAgent: navigator.userAgent,
+      locale: navigator.language,
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
+      sessionId,
+      ...attribution?.context(),
+    };
+  };
+
+  const core = createAnalytics({
+    maxBatchBytes: KEEPALIVE_BYTES,
+    maxEventAgeMs: 7 * DAY_MS,
+    // localStorage holds about 5 MB per site, shared with the app.
+    maxQueueEvents: 1_000,
+    maxQueueBytes: 1_000_000,
+    ...options,
+    transport,
+    storage: coreStorage,
+    persistQueue: tabs !== undefined,
+    // Saved as enqueued: a page can vanish at any moment.
+    persistDelayMs: 0,
+    context,
+    library,
+    plugins: [...(signals ? [signals] : []), ...(options.plugins ?? [])],
+  });
+
+  /** Keeps the session alive; a new one captures attribution and, if asked, is tracked. */
+  const activity = () => {
+    const touch = sessions.touch(Date.now());
+    sessionId = touch.session.id;
+    if (!touch.started) return;
+    attribution?.capture(location.href, document.referrer, true);
+    if (!options.sessionEvents) return;
+    if (touch.ended) {
+      core.track(
+        'session_end',
+        { session_id: touch.ended.id },
+        { timestamp: new Date(touch.ended.lastActivity), context: { sessionId: touch.ended.id } },
+      );
+    }
+    core.track('session_start', { session_id: sessionId });
+  };
+  const active =
+    <Args extends unknown[]>(method: (...args: Args) => void) =>
+    (...args: Args) => {
+      try {
+        activity();
+      } catch {
+        // Storage trouble never stops tracking.
+      }
+      method(...args);
+    };
+
+  const page = active(
+    (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
+      const { href, pathname, search } = location;
+      core.page(
+        name,
+        { path: pathname, url: href, referrer, title: document.title, search, ...properties },
+        call,
+      );
+    },
+  );
+
+  const stops: Array<() => void> = [];
+  if (attribution) attribution.capture(location.href, document.referrer, false);
+  if (options.pageViews !== false) {
+    let previous: string | undefined;
+    stops.push(
+      watchPageViews(
+        () => {
+          if (previous !== undefined) referrer = previous;
+          previous = location.href;
+          page();
+        },
+        options.pageViews === true ? undefined : options.pageViews,
+      ),
+    );
+  }
+  if (options.autoTrack !== false) {
+    stops.push(
+      watchDataAttributes(
+        active((event: string, properties: Properties) => core.track(event, properties)),
+        options.autoTrack === true ? undefined : options.autoTrack,
+      ),
+    );
+  }
+  // Page hide: send what is queued now, with keepalive (see createBeaconTransport). Safari may
+  // fire pagehide while the document still says "visible".
+  const flush = () => void core.flush();
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') flush();
+  };
+  const onPageHide = () => {
+    hiding = true;
+    flush();
+  };
+  const onPageShow = () => {
+    hiding = false;
+  };
+  const listeners: Array<[EventTarget, string, () => void]> = [
+    [document, 'visibilitychange', onVisibility],
+    [window, 'pagehide', onPageHide],
+    [window, 'pageshow', onPageShow],
+    [window, 'online', flush],
+  ];
+  for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
+  if (tabs) stops.push(tabs.stop);
+  stops.push(() => {
+    for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
+  });
+
+  return {
+    ...core,
+    track: active(core.track),
+    identify: active(core.identify),
+    page,
+    screen: active(core.screen),
+    group: active(core.group),
+    alias: active(core.alias),
+    reset() {
+      core.reset();
+      sessions.end();
+    },
+    optOut: () => core.consent.set({ [category]: 'denied' }),
+    optIn: () => core.consent.set({ [category]: 'granted' }),
+    close(closeOptions) {
+      for (const stop of stops.splice(0)) stop();
+      return core.close(closeOptions);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The `<script>` build (`dist/sightline.global.js`). The snippet (see docs/browser.md) defines
+ * `window.sightline` as a queue of calls made before this file loads, with the options in
+ * `sightline.options`; this file creates the client from them, replays the calls in order, and
+ * puts the client in place of the queue. Loaded without the snippet, it only defines
+ * `window.Sightline.createBrowserAnalytics`.
+ */
+import { type BrowserAnalyticsOptions, createBrowserAnalytics } from './browserAnalytics';
+
+interface Snippet extends Array<[string, ...unknown[]]> {
+  options?: BrowserAnalyticsOptions;
+}
+
+const target = window as unknown as {
+  sightline?: Snippet | ReturnType<typeof createBrowserAnalytics>;
+  Sightline?: { createBrowserAnalytics: typeof createBrowserAnalytics };
+};
+target.Sightline = { createBrowserAnalytics };
+const snippet = target.sightline;
+if (Array.isArray(snippet) && snippet.options) {
+  const client = createBrowserAnalytics(snippet.options);
+  target.sightline = client;
+  for (const [method, ...args] of snippet) {
+    const call = (client as unknown as Record<string, unknown>)[method];
+    if (typeof call === 'function') call.apply(client, args);
+  }
+}

@@ -1,0 +1,104 @@
+/** A synchronous key/value store: `localStorage`'s shape. */
+export interface SyncStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/**
+ * Where the SDK keeps the anonymous id, the user id, consent, the session and attribution:
+ * `localStorage` (default, falling back to cookies when it is unavailable), `cookie`, or
+ * `memory` (cookieless: nothing outlives the page).
+ */
+export type Persistence = 'localStorage' | 'cookie' | 'memory';
+
+export interface StorageOptions {
+  persistence?: Persistence;
+  /**
+   * Cookie domain, e.g. `example.com`, so `app.example.com` and `www.example.com` share the
+   * anonymous id. Default: the current host only.
+   */
+  cookieDomain?: string;
+}
+
+/** A store in memory: cookieless mode, and the fallback when nothing else works. */
+export function memoryStorage(): SyncStorage {
+  const items = new Map<string, string>();
+  return {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, value),
+    removeItem: (key) => void items.delete(key),
+  };
+}
+
+/** A year, in seconds: how long cookies live (renewed on every write). */
+const COOKIE_MAX_AGE = 31_536_000;
+
+/**
+ * First-party cookies as a {@link SyncStorage}, values URI-encoded. `domain` widens them to
+ * subdomains.
+ *
+ * @example
+ * cookieStorage('example.com').setItem('sightline.anonymousId', id);
+ */
+export function cookieStorage(domain?: string): SyncStorage {
+  const attributes = `;path=/;max-age=${COOKIE_MAX_AGE};samesite=lax${domain ? `;domain=${domain}` : ''}${
+    location.protocol === 'https:' ? ';secure' : ''
+  }`;
+  const write = (key: string, value: string, maxAge?: number) => {
+    // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox.
+    document.cookie = `${encodeURIComponent(key)}=${encodeURIComponent(value)}${attributes}${
+      maxAge === undefined ? '' : `;max-age=${maxAge}`
+    }`;
+  };
+  return {
+    getItem(key) {
+      const name = `${encodeURIComponent(key)}=`;
+      for (const part of document.cookie.split('; ')) {
+        if (part.startsWith(name)) return decodeURIComponent(part.slice(name.length));
+      }
+      return null;
+    },
+    setItem: (key, value) => write(key, value),
+    removeItem: (key) => write(key, '', 0),
+  };
+}
+
+/** `localStorage`, when the page may use it (it throws in some privacy modes and sandboxes). */
+export function localStorageIfUsable(): Storage | undefined {
+  try {
+    const storage = window.localStorage;
+    const probe = 'sightline.probe';
+    storage.setItem(probe, probe);
+    storage.removeItem(probe);
+    return storage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keys that follow `cookieDomain` to cookies, so every subdomain sees the same visitor. */
+const SHARED_KEYS = new Set(['sightline.anonymousId', 'sightline.userId']);
+
+/**
+ * The storage for `options.persistence`, falling back from localStorage to cookies to memory.
+ * With `cookieDomain`, the anonymous and user ids live in cookies on that domain (localStorage is
+ * per origin, so subdomains could not share them there); everything else stays in localStorage.
+ *
+ * @example
+ * const storage = createBrowserStorage({ persistence: 'localStorage', cookieDomain: 'example.com' });
+ */
+export function createBrowserStorage(options: StorageOptions = {}): SyncStorage {
+  const persistence = options.persistence ?? 'localStorage';
+  if (persistence === 'memory') return memoryStorage();
+  const cookies = navigator.cookieEnabled ? cookieStorage(options.cookieDomain) : undefined;
+  const local = persistence === 'localStorage' ? localStorageIfUsable() : undefined;
+  if (!local) return cookies ?? memoryStorage();
+  if (!cookies || !options.cookieDomain) return local;
+  const pick = (key: string) => (SHARED_KEYS.has(key) ? cookies : local);
+  return {
+    getItem: (key) => pick(key).getItem(key),
+    setItem: (key, value) => pick(key).setItem(key, value),
+    removeItem: (key) => pick(key).removeItem(key),
+  };
+}
