@@ -45,10 +45,10 @@ export function cookieStorage(domain?: string): SyncStorage {
   const attributes = `;path=/;max-age=${COOKIE_MAX_AGE};samesite=lax${domain ? `;domain=${domain}` : ''}${
     location.protocol === 'https:' ? ';secure' : ''
   }`;
-  const write = (key: string, value: string, maxAge?: number) => {
+  const write = (key: string, value: string, remove?: boolean) => {
     // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox.
     document.cookie = `${encodeURIComponent(key)}=${encodeURIComponent(value)}${attributes}${
-      maxAge === undefined ? '' : `;max-age=${maxAge}`
+      remove ? ';max-age=0;expires=Thu, 01 Jan 1970 00:00:00 GMT' : ''
     }`;
   };
   return {
@@ -60,7 +60,7 @@ export function cookieStorage(domain?: string): SyncStorage {
       return null;
     },
     setItem: (key, value) => write(key, value),
-    removeItem: (key) => write(key, '', 0),
+    removeItem: (key) => write(key, '', true),
   };
 }
 
