@@ -10,10 +10,11 @@ export default [
       index: 'src/index.ts',
       amplitude: 'src/amplitude.ts',
       mixpanel: 'src/mixpanel.ts',
+      indexeddb: 'src/indexeddb.ts',
     },
     // Vendor SDKs stay imports: the app bundles the one it uses. `build` cleans dist/ first, so
     // the two builds below cannot race on cleaning it.
-    external: ['@amplitude/analytics-browser', 'mixpanel-browser'],
+    external: ['@amplitude/analytics-browser', 'mixpanel-browser', 'idb-keyval'],
     clean: false,
   }),
   // The <script> build: one minified file that defines window.Sightline and replays the snippet.

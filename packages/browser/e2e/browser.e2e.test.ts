@@ -158,3 +158,70 @@ describe('navigating away right after a tracked click', () => {
       .toContain('outbound_click');
   });
 });
+
+describe('the IndexedDB queue option', () => {
+  let idb: Harness;
+  beforeAll(async () => {
+    idb = await startHarness({ queueStorage: 'indexedDB' });
+  });
+  afterAll(async () => {
+    await idb?.close();
+  });
+
+  it('keeps events made offline in IndexedDB across a reload and delivers each once', async () => {
+    const context = await idb.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${idb.siteUrl}/app`);
+    await page.waitForFunction(() => !Array.isArray((window as { sightline?: unknown }).sightline));
+    const anonymousId = await page.evaluate(
+      () =>
+        (window as unknown as { sightline: { user(): { anonymousId: string } } }).sightline.user()
+          .anonymousId,
+    );
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      const sightline = (window as unknown as { sightline: { track(name: string): void } })
+        .sightline;
+      for (const name of ['idb_1', 'idb_2']) sightline.track(name);
+    });
+    // Stored in IndexedDB (database "sightline", store "queue"), not in localStorage.
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            new Promise<string>((resolve, reject) => {
+              const open = indexedDB.open('sightline');
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const all = open.result.transaction('queue').objectStore('queue').getAll();
+                all.onsuccess = () => resolve(JSON.stringify(all.result));
+              };
+            }),
+        ),
+      )
+      .toContain('idb_2');
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain('idb_2');
+    const blocked = `${idb.collectorUrl}/**`;
+    await context.route(blocked, (route) => route.abort('internetdisconnected'));
+    await context.setOffline(false);
+    await page.reload();
+    await page.waitForFunction(() => !Array.isArray((window as { sightline?: unknown }).sightline));
+    await context.unroute(blocked);
+    await page.evaluate(() =>
+      (window as unknown as { sightline: { flush(): Promise<void> } }).sightline.flush(),
+    );
+    await expect
+      .poll(
+        async () =>
+          (await idb.events())
+            .filter((event) => event.anonymousId === anonymousId)
+            .map((event) => event.event ?? event.type)
+            .sort(),
+        { timeout: 15_000 },
+      )
+      .toEqual(['idb_1', 'idb_2', 'page', 'page']);
+    const events = (await idb.events()).filter((event) => event.anonymousId === anonymousId);
+    expect(new Set(events.map((event) => event.messageId)).size).toBe(events.length);
+    await context.close();
+  });
+});

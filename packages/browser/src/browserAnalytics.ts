@@ -21,7 +21,7 @@ import {
   memoryStorage,
   type StorageOptions,
 } from './storage';
-import { createTabQueue } from './tabQueue';
+import { createTabQueue, localQueueStore, type QueueStore } from './tabQueue';
 
 declare const __SIGHTLINE_VERSION__: string;
 
@@ -52,6 +52,11 @@ export interface BrowserAnalyticsOptions
   respectDoNotTrack?: boolean;
   /** Drop every event when the browser sends Global Privacy Control. Default true. */
   respectGlobalPrivacyControl?: boolean;
+  /**
+   * Where the offline queue lives. Default localStorage (each event stored as it is enqueued);
+   * `indexedDbQueue()` from `@sightline/browser/indexeddb` for queues beyond its ~5 MB.
+   */
+  queueStorage?: QueueStore;
 }
 
 /** A browser client: core's API plus opting out and in, and `stop()` for the listeners. */
@@ -136,6 +141,10 @@ export function createBrowserAnalytics(options: BrowserAnalyticsOptions): Browse
   // every request and hold 4 KB). Without localStorage it stays in memory.
   const queueKey = STORAGE_KEYS.queue(options.writeKey);
   const local = options.persistence === 'memory' ? undefined : localStorageIfUsable();
+  const queueStore =
+    options.persistence === 'memory'
+      ? undefined
+      : (options.queueStorage ?? (local && localQueueStore(local)));
   const library = { name: '@sightline/browser', version: __SIGHTLINE_VERSION__ };
   const transport = createBeaconTransport(options.host, options.writeKey, {
     timeoutMs: options.requestTimeoutMs,
@@ -163,12 +172,15 @@ export function createBrowserAnalytics(options: BrowserAnalyticsOptions): Browse
     }
     return batch.length === 0 || send();
   };
-  const tabs = local && createTabQueue(local, queueKey, deliverOrphans);
-  const queueStorage = tabs?.storage ?? memoryStorage();
+  // Heartbeats need synchronous storage; without localStorage, other tabs' queues count as gone
+  // (picked up at once: sent twice, stored once).
+  const tabs =
+    queueStore && createTabQueue(queueStore, local ?? memoryStorage(), queueKey, deliverOrphans);
+  const queue = tabs?.storage ?? memoryStorage();
   const coreStorage: StoragePort = {
-    getItem: (key) => (key === queueKey ? queueStorage : storage).getItem(key),
-    setItem: (key, value) => (key === queueKey ? queueStorage : storage).setItem(key, value),
-    removeItem: (key) => (key === queueKey ? queueStorage : storage).removeItem(key),
+    getItem: (key) => (key === queueKey ? queue : storage).getItem(key),
+    setItem: (key, value) => (key === queueKey ? queue : storage).setItem(key, value),
+    removeItem: (key) => (key === queueKey ? queue : storage).removeItem(key),
   };
   const sessions = createSessions(storage, options.sessionTimeoutMs ?? 30 * 60_000);
   const attribution =

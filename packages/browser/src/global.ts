@@ -3,22 +3,31 @@
  * `window.sightline` as a queue of calls made before this file loads, with the options in
  * `sightline.options`; this file creates the client from them, replays the calls in order, and
  * puts the client in place of the queue. Loaded without the snippet, it only defines
- * `window.Sightline.createBrowserAnalytics`.
+ * `window.Sightline` (`createBrowserAnalytics`, `indexedDbQueue`).
  */
 import { type BrowserAnalyticsOptions, createBrowserAnalytics } from './browserAnalytics';
+import { indexedDbQueue } from './indexeddb';
 
 interface Snippet extends Array<[string, ...unknown[]]> {
-  options?: BrowserAnalyticsOptions;
+  /** The options, JSON: `queueStorage: 'indexedDB'` stands for `indexedDbQueue()`. */
+  options?: Omit<BrowserAnalyticsOptions, 'queueStorage'> & { queueStorage?: 'indexedDB' };
 }
 
 const target = window as unknown as {
   sightline?: Snippet | ReturnType<typeof createBrowserAnalytics>;
-  Sightline?: { createBrowserAnalytics: typeof createBrowserAnalytics };
+  Sightline?: {
+    createBrowserAnalytics: typeof createBrowserAnalytics;
+    indexedDbQueue: typeof indexedDbQueue;
+  };
 };
-target.Sightline = { createBrowserAnalytics };
+target.Sightline = { createBrowserAnalytics, indexedDbQueue };
 const snippet = target.sightline;
 if (Array.isArray(snippet) && snippet.options) {
-  const client = createBrowserAnalytics(snippet.options);
+  const { queueStorage, ...options } = snippet.options;
+  const client = createBrowserAnalytics({
+    ...options,
+    queueStorage: queueStorage === 'indexedDB' ? indexedDbQueue() : undefined,
+  });
   target.sightline = client;
   for (const [method, ...args] of snippet) {
     const call = (client as unknown as Record<string, unknown>)[method];

@@ -8,3 +8,4 @@ export {
 } from './browserAnalytics';
 export type { PageViewOptions } from './pageViews';
 export type { Persistence, StorageOptions, SyncStorage } from './storage';
+export type { QueueStore } from './tabQueue';

@@ -1,3 +1,4 @@
+import type { StoragePort } from '@sightline/core';
 import type { SyncStorage } from './storage';
 
 /** How often a tab says it is alive, and after how long without it a tab counts as gone. */
@@ -5,20 +6,45 @@ const HEARTBEAT_MS = 2_000;
 const GONE_MS = 10_000;
 const TAB_PREFIX = 'sightline.tab.';
 
-/** A storage whose keys can be listed: localStorage has `length` and `key(i)`. */
-export interface ListableStorage extends SyncStorage {
-  readonly length: number;
-  key(index: number): string | null;
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * Where per-tab queues are kept: localStorage (synchronous: an event is stored as it is
+ * enqueued) or IndexedDB through idb-keyval (asynchronous, for large queues).
+ */
+export interface QueueStore {
+  /** Every method answers at once (localStorage): core then loads the queue synchronously. */
+  readonly sync?: boolean;
+  get(key: string): Maybe<string | null | undefined>;
+  set(key: string, value: string): Maybe<void>;
+  delete(key: string): Maybe<void>;
+  keys(): Maybe<string[]>;
+}
+
+/**
+ * localStorage as a {@link QueueStore}.
+ *
+ * @example
+ * createTabQueue(localQueueStore(localStorage), localStorage, 'sightline.queue.wk_1');
+ */
+export function localQueueStore(local: Storage): QueueStore {
+  return {
+    sync: true,
+    get: (key) => local.getItem(key),
+    set: (key, value) => local.setItem(key, value),
+    delete: (key) => local.removeItem(key),
+    keys: () => Array.from({ length: local.length }, (_, index) => local.key(index) ?? ''),
+  };
 }
 
 export interface TabQueue {
-  /** The storage core writes through: its queue key is this tab's own queue key. */
-  storage: SyncStorage;
+  /** The storage core keeps its queue through: `queueKey` is this tab's own queue. */
+  storage: Pick<StoragePort, 'getItem' | 'setItem' | 'removeItem'>;
   /** Stops the heartbeat and forgets this tab's liveness (its queue stays, for adoption). */
   stop(): void;
 }
 
-function parseQueue(text: string | null): Array<{ messageId?: unknown }> {
+function parseQueue(text: string | null | undefined): Array<{ messageId?: unknown }> {
   try {
     const parsed: unknown = JSON.parse(text ?? '[]');
     return Array.isArray(parsed) ? parsed : [];
@@ -29,45 +55,100 @@ function parseQueue(text: string | null): Array<{ messageId?: unknown }> {
 
 /**
  * Gives each tab (each page load) its own persisted queue, so tabs never overwrite each other's
- * undelivered events, and hands the queues of tabs that are gone to the next tab that loads.
+ * undelivered events, and hands the queues of tabs that are gone to tabs still open.
  *
- * Core keeps the queue under `queueKey`; here that key maps to `<queueKey>.<tabId>`. A tab writes
- * a heartbeat every 2 s and removes it on `pagehide`; when a tab loads, the queues of tabs
- * without a heartbeat (gone, or silent for 10 s: crashed, frozen) are merged into its own (once
- * per messageId) and their keys removed.
- * Two tabs loading at once may both adopt the same queue: the collector's dedupe then stores each
+ * Core keeps the queue under `queueKey`; here that key maps to `<queueKey>.<tabId>` in `store`.
+ * A tab writes a heartbeat (in `local`, localStorage) every 2 s and removes it on `pagehide`. A
+ * tab's queue is an orphan once its heartbeat is gone, or silent for 10 s (crashed, frozen).
+ * - When a tab loads, orphans are merged into its own queue (once per messageId) and removed.
+ * - While it is open, at each heartbeat, orphans left by tabs that went away later are sent with
+ *   `deliver` and removed once the collector acknowledged all of them.
+ * Two tabs picking up the same orphan at once send it twice: the collector's dedupe stores each
  * event once.
  *
  * @example
- * const { storage } = createTabQueue(localStorage, 'sightline.queue.wk_1');
+ * const { storage } = createTabQueue(localQueueStore(localStorage), localStorage, 'sightline.queue.wk_1');
  * createAnalytics({ storage, persistQueue: true, … });
  */
 export function createTabQueue(
-  local: ListableStorage,
+  store: QueueStore,
+  local: SyncStorage,
   queueKey: string,
   deliver?: (events: readonly unknown[]) => Promise<boolean>,
 ): TabQueue {
   const tabId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const ownKey = `${queueKey}.${tabId}`;
-  const alive = () => {
+  const heartbeat = (key: string) => TAB_PREFIX + key.slice(queueKey.length + 1);
+  const quietly = (run: () => void) => {
     try {
-      local.setItem(TAB_PREFIX + tabId, String(Date.now()));
+      run();
     } catch {
-      // Storage refuses writes: the queue lives in memory anyway.
+      // Storage refuses: the queue lives in memory anyway.
     }
   };
+  const alive = () => quietly(() => local.setItem(TAB_PREFIX + tabId, String(Date.now())));
+
+  /** Which of `keys` are queues of tabs that are gone: no heartbeat, or none for `GONE_MS`. */
+  const orphansAmong = (keys: readonly string[]): string[] => {
+    const now = Date.now();
+    return keys.filter((key) => {
+      if (!key.startsWith(`${queueKey}.`) || key === ownKey) return false;
+      const beat = local.getItem(heartbeat(key));
+      return beat === null || now - Number(beat) >= GONE_MS;
+    });
+  };
+  const orphans = async () => orphansAmong(await store.keys());
+
   /**
-   * Delivers the queues of tabs that went away while this one is open (adoption at load only
-   * sees tabs gone by then), and removes each once the collector acknowledged all of it.
+   * This tab's queue with every orphaned queue merged in (once per messageId); orphans are
+   * removed, each after the merged queue is saved under this tab's key: a crash in between
+   * duplicates events (harmless), never loses them. Synchronous over a synchronous store, so
+   * core loads a localStorage queue at once.
    */
+  const adopt = (): Maybe<string | null> => {
+    const merged: Array<{ messageId?: unknown }> = [];
+    const seen = new Set<unknown>();
+    const add = (text: string | null | undefined) => {
+      for (const event of parseQueue(text)) {
+        if (seen.has(event.messageId)) continue;
+        seen.add(event.messageId);
+        merged.push(event);
+      }
+    };
+    const result = () => (merged.length === 0 ? null : JSON.stringify(merged));
+    if (store.sync) {
+      add(store.get(ownKey) as string | null);
+      for (const key of orphansAmong(store.keys() as string[])) {
+        add(store.get(key) as string | null);
+        store.set(ownKey, JSON.stringify(merged));
+        store.delete(key);
+        quietly(() => local.removeItem(heartbeat(key)));
+      }
+      return result();
+    }
+    return (async () => {
+      add(await store.get(ownKey));
+      for (const key of await orphans()) {
+        add(await store.get(key));
+        await store.set(ownKey, JSON.stringify(merged));
+        await forget(key);
+      }
+      return result();
+    })();
+  };
+  const forget = async (key: string) => {
+    await store.delete(key);
+    quietly(() => local.removeItem(heartbeat(key)));
+  };
+
   let sweeping = false;
   const sweep = async () => {
     if (!deliver || sweeping) return;
     sweeping = true;
     try {
-      for (const key of orphans()) {
-        const events = parseQueue(local.getItem(key));
-        if (events.length === 0 || (await deliver(events))) forget(key);
+      for (const key of await orphans()) {
+        const events = parseQueue(await store.get(key));
+        if (events.length === 0 || (await deliver(events))) await forget(key);
       }
     } catch {
       // Left for the next heartbeat.
@@ -75,13 +156,7 @@ export function createTabQueue(
       sweeping = false;
     }
   };
-  const gone = () => {
-    try {
-      local.removeItem(TAB_PREFIX + tabId);
-    } catch {
-      // Nothing to forget.
-    }
-  };
+
   const beat = () => {
     alive();
     void sweep();
@@ -93,7 +168,7 @@ export function createTabQueue(
   // stored once).
   const onHide = () => {
     clearInterval(timer);
-    gone();
+    quietly(() => local.removeItem(TAB_PREFIX + tabId));
   };
   const onShow = (event: PageTransitionEvent) => {
     if (!event.persisted) return;
@@ -103,47 +178,11 @@ export function createTabQueue(
   addEventListener('pagehide', onHide);
   addEventListener('pageshow', onShow);
 
-  /** Queue keys of tabs that are gone: no heartbeat, or none for `GONE_MS`. */
-  const orphans = (): string[] => {
-    const now = Date.now();
-    const found: string[] = [];
-    for (let index = local.length - 1; index >= 0; index--) {
-      const key = local.key(index);
-      if (!key?.startsWith(`${queueKey}.`) || key === ownKey) continue;
-      const beat = local.getItem(TAB_PREFIX + key.slice(queueKey.length + 1));
-      if (beat === null || now - Number(beat) >= GONE_MS) found.push(key);
-    }
-    return found;
-  };
-  const forget = (key: string) => {
-    local.removeItem(key);
-    local.removeItem(TAB_PREFIX + key.slice(queueKey.length + 1));
-  };
-
-  /** This tab's queue with every orphaned queue merged in; orphans are removed. */
-  const adopt = (): string | null => {
-    const merged = parseQueue(local.getItem(ownKey));
-    const seen = new Set(merged.map((event) => event.messageId));
-    for (const key of orphans()) {
-      for (const event of parseQueue(local.getItem(key))) {
-        if (seen.has(event.messageId)) continue;
-        seen.add(event.messageId);
-        merged.push(event);
-      }
-      // Saved under this tab's key before the orphan's key goes: a crash in between duplicates
-      // events (harmless), never loses them.
-      local.setItem(ownKey, JSON.stringify(merged));
-      forget(key);
-    }
-    return merged.length === 0 ? null : JSON.stringify(merged);
-  };
-
-  const mapped = (key: string) => (key === queueKey ? ownKey : key);
   return {
     storage: {
-      getItem: (key) => (key === queueKey ? adopt() : local.getItem(key)),
-      setItem: (key, value) => local.setItem(mapped(key), value),
-      removeItem: (key) => local.removeItem(mapped(key)),
+      getItem: (key) => (key === queueKey ? adopt() : null),
+      setItem: (key, value) => (key === queueKey ? store.set(ownKey, value) : undefined),
+      removeItem: (key) => (key === queueKey ? store.delete(ownKey) : undefined),
     },
     stop() {
       onHide();

@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTabQueue, type TabQueue } from '../tabQueue';
+import { createTabQueue, localQueueStore, type QueueStore, type TabQueue } from '../tabQueue';
 
 const KEY = 'sightline.queue.wk_tabs';
 const queue = (...ids: string[]) => JSON.stringify(ids.map((messageId) => ({ messageId })));
-const ids = (text: string | null) =>
-  (JSON.parse(text ?? '[]') as Array<{ messageId: string }>).map((event) => event.messageId);
+const ids = (text: unknown) =>
+  (JSON.parse((text as string | null) ?? '[]') as Array<{ messageId: string }>).map(
+    (event) => event.messageId,
+  );
 
 const tabs: TabQueue[] = [];
 const open = (deliver?: (events: readonly unknown[]) => Promise<boolean>) => {
-  const tab = createTabQueue(localStorage, KEY, deliver);
+  const tab = createTabQueue(localQueueStore(localStorage), localStorage, KEY, deliver);
   tabs.push(tab);
   return tab;
 };
@@ -69,11 +71,9 @@ describe('per-tab queues', () => {
     expect(ids(a.storage.getItem(KEY))).toEqual(['a1']);
   });
 
-  it('passes other keys through and ignores corrupt orphans', () => {
+  it('drops corrupt orphans instead of failing', () => {
     localStorage.setItem(`${KEY}.broken`, '{not json');
     const tab = open();
-    tab.storage.setItem('sightline.userId', 'u-1');
-    expect(localStorage.getItem('sightline.userId')).toBe('u-1');
     expect(tab.storage.getItem(KEY)).toBeNull();
     expect(localStorage.getItem(`${KEY}.broken`)).toBeNull();
   });
@@ -99,5 +99,27 @@ describe('per-tab queues', () => {
     expect(delivered).toHaveLength(2);
     expect(Object.keys(localStorage).filter((key) => key.startsWith(`${KEY}.`))).toEqual([]);
     expect(survivor.storage.getItem(KEY)).toBeNull();
+  });
+
+  it('works the same over an asynchronous store (the IndexedDB option), loading core asynchronously', async () => {
+    const items = new Map<string, string>();
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 1));
+    const store: QueueStore = {
+      get: (key) => later(items.get(key) ?? null),
+      set: (key, value) => later(void items.set(key, value)),
+      delete: (key) => later(void items.delete(key)),
+      keys: () => later([...items.keys()]),
+    };
+    const gone = createTabQueue(store, localStorage, KEY);
+    tabs.push(gone);
+    await gone.storage.setItem(KEY, queue('g1'));
+    gone.stop();
+    const tab = createTabQueue(store, localStorage, KEY);
+    tabs.push(tab);
+    const loaded = tab.storage.getItem(KEY);
+    expect(loaded).toBeInstanceOf(Promise);
+    expect(ids(await loaded)).toEqual(['g1']);
+    expect([...items.keys()]).toHaveLength(1);
+    expect(ids([...items.values()][0])).toEqual(['g1']);
   });
 });
