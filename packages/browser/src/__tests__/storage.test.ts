@@ -4,6 +4,7 @@ import { cookieStorage, createBrowserStorage, memoryStorage } from '../storage';
 function clearCookies() {
   for (const part of document.cookie.split('; ')) {
     const name = part.split('=')[0];
+    // biome-ignore lint/suspicious/noDocumentCookie: clearing what the code under test wrote.
     if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
   }
 }
