@@ -52,6 +52,29 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'node',
+          root: 'packages/node',
+          environment: 'node',
+          include: ['src/**/*.test.ts'],
+          // The real collector over HTTP, real frameworks, outages of several seconds.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'examples',
+          root: 'examples',
+          environment: 'node',
+          include: ['*/src/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'browser-e2e',
           root: 'packages/browser',
           environment: 'node',
