@@ -256,8 +256,21 @@ export function createNodeAnalytics(options: NodeAnalyticsOptions): NodeAnalytic
     core.alias(message?.userId, message?.previousId, callOptions(message)),
   );
 
+  /**
+   * Keeps the process alive while `promise` is pending. The client's timers are unref'd so they
+   * never hold a process open on their own; but a caller awaiting `flush()` or `close()` is
+   * waiting for them (a retry's backoff, close's deadline), and without this the process would
+   * end mid-await, losing the events unreported.
+   */
+  const holdOpen = <T>(promise: Promise<T>): Promise<T> => {
+    const handle = setInterval(() => {}, 1 << 30);
+    return promise.finally(() => clearInterval(handle));
+  };
+
   const stops: Array<() => void> = [];
-  if (options.handleSignals) stops.push(flushOnExit(core.close));
+  if (options.handleSignals) {
+    stops.push(flushOnExit((closeOptions) => holdOpen(core.close(closeOptions))));
+  }
 
   return {
     track,
@@ -265,14 +278,18 @@ export function createNodeAnalytics(options: NodeAnalyticsOptions): NodeAnalytic
     page,
     group,
     alias,
-    async trackImmediate(message) {
-      await track(message);
-      await core.flush();
+    trackImmediate(message) {
+      return holdOpen(
+        (async () => {
+          await track(message);
+          await core.flush();
+        })(),
+      );
     },
-    flush: () => core.flush(),
+    flush: () => holdOpen(core.flush()),
     close(closeOptions) {
       for (const stop of stops.splice(0)) stop();
-      return core.close(closeOptions);
+      return holdOpen(core.close(closeOptions));
     },
     stats() {
       const stats = core.stats();

@@ -274,4 +274,16 @@ describe('the Node process around the client', () => {
     expect(code).toBe(0);
     expect((await collector.storedSeqs()).size).toBe(500);
   });
+
+  it('close() keeps the process alive until a retried batch is delivered (its timers alone would not)', async () => {
+    let first = true;
+    collector = await startRealCollector(() => {
+      if (!first) return undefined;
+      first = false;
+      return 'before';
+    });
+    const { code } = await runChild('close', collector.url);
+    expect(code).toBe(0);
+    expect((await collector.storedSeqs()).size).toBe(500);
+  });
 });
