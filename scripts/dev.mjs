@@ -7,19 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Each child in its own process group: Ctrl-C reaches only this process, which passes it on once
+// (a second SIGINT would make the collector exit without draining).
+const options = { cwd: root, stdio: 'inherit', detached: true };
+const cli = join(root, 'packages/collector/dist/cli.js');
 const children = [
-  spawn(
-    process.execPath,
-    [join(root, 'packages/collector/dist/cli.js'), 'start', ...process.argv.slice(2)],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  ),
-  spawn(process.execPath, [join(root, 'examples/browser-demo/server.mjs')], {
-    cwd: root,
-    stdio: 'inherit',
-  }),
+  spawn(process.execPath, [cli, 'start', ...process.argv.slice(2)], options),
+  spawn(process.execPath, [join(root, 'examples/browser-demo/server.mjs')], options),
 ];
 let stopping = false;
 const stop = (signal) => {
