@@ -7,7 +7,7 @@
  *   pnpm --filter @sightline/core build && pnpm --filter @sightline/node build
  *   pnpm --filter @sightline/bench-node bench
  *   tsx src/burst.ts --events 100000 --scenarios clean,flaky --flaky 0.1 --timeout 120 --close-timeout 60
- *                    [--sdks sightline,segment,posthog,sightline-large-queue] [--keep-alive] [--cpu-prof DIR]
+ *                    [--sdks sightline,segment,posthog,sightline-small-queue] [--keep-alive] [--cpu-prof DIR]
  *
  * --keep-alive holds each child open while close() is pending, as a server's sockets would; without
  * it the child is a script that awaits close() and ends when Node finds nothing left to run.

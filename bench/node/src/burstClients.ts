@@ -106,10 +106,10 @@ export const BURST_SDKS: readonly BurstSdk[] = [
   sightlineSdk('sightline', 'Sightline'),
   segment,
   posthog,
-  // Not a default: shows what delivering the whole burst takes and costs.
-  sightlineSdk('sightline-large-queue', 'Sightline, maxQueueEvents 100k (diagnostic)', {
-    maxQueueEvents: 100_000,
-    maxQueueBytes: 128 * 1024 * 1024,
+  // Not a default: the small queue browsers use (10,000 events, 5 MiB), for comparison.
+  sightlineSdk('sightline-small-queue', 'Sightline, 10k-event queue (diagnostic)', {
+    maxQueueEvents: 10_000,
+    maxQueueBytes: 5 * 1024 * 1024,
   }),
 ];
 

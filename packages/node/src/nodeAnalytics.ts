@@ -114,6 +114,14 @@ const unrefScheduler: Scheduler = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/**
+ * A server absorbs bursts: a synchronous loop of 100,000 calls sends nothing until it returns, so
+ * the queue must hold them all (about 53 MB of heap for 100,000 typical events), or it drops the
+ * oldest. Browsers use core's smaller defaults.
+ */
+const NODE_MAX_QUEUE_EVENTS = 100_000;
+const NODE_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+
 /** How often a blocked call looks for room in the queue. */
 const BLOCK_POLL_MS = 5;
 
@@ -138,9 +146,11 @@ export function createNodeAnalytics(options: NodeAnalyticsOptions): NodeAnalytic
       "use 'drop-oldest' or { block: { timeoutMs } } with a whole number of milliseconds ≥ 0",
     );
   }
-  const maxQueueEvents = options.maxQueueEvents ?? 10_000;
+  const maxQueueEvents = options.maxQueueEvents ?? NODE_MAX_QUEUE_EVENTS;
   const core = createAnalytics({
     maxInFlight: 4,
+    maxQueueEvents,
+    maxQueueBytes: NODE_MAX_QUEUE_BYTES,
     scheduler: unrefScheduler,
     ...options,
     transport:
