@@ -1,3 +1,5 @@
+import { CLICK_IDS } from '@sightline/core';
+
 /**
  * Where one visit came from: its UTM parameters, click ids and external referrer.
  *
@@ -56,26 +58,6 @@ type TouchStorage = {
 };
 
 const CAMPAIGN_FIELDS = ['source', 'medium', 'name', 'term', 'content'] as const;
-
-// The collector's CLICK_IDS (packages/collector/src/ingest/enrich.ts): keep the two lists equal, so
-// an event reports the same click ids whether the SDK or the collector read them.
-const CLICK_IDS = [
-  'gclid',
-  'gbraid',
-  'wbraid',
-  'dclid',
-  'fbclid',
-  'msclkid',
-  'ttclid',
-  'li_fat_id',
-  'twclid',
-  'epik',
-  'rdt_cid',
-  'sccid',
-  'irclickid',
-  'yclid',
-  'mc_cid',
-];
 
 const FIRST_KEY = 'sightline.firstTouch';
 const LAST_KEY = 'sightline.lastTouch';

@@ -1,4 +1,9 @@
-import { serializeBatch, type Transport } from '@sightline/core';
+import {
+  createFetchTransport,
+  type OutgoingBatch,
+  serializeBatch,
+  type Transport,
+} from '@sightline/core';
 import type { FlushLock } from './flushLock';
 
 const BEACON_INTERVAL_MS = 30_000;
@@ -31,8 +36,14 @@ export function createBeaconTransport(
     lock?: FlushLock;
   } = {},
 ): Transport {
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const hidden = options.hidden ?? (() => document.visibilityState === 'hidden');
+  // Core's fetch transport does the request: timeout, Retry-After, error bodies, keepalive.
+  const fetchTransport = createFetchTransport({
+    host,
+    writeKey,
+    writeKeyIn: 'body',
+    timeoutMs: options.timeoutMs,
+  });
   const url = `${host.replace(/\/+$/, '')}/v1/batch`;
   const online = () =>
     navigator.onLine
@@ -40,47 +51,33 @@ export function createBeaconTransport(
       : new Promise<void>((resolve) => addEventListener('online', () => resolve(), { once: true }));
 
   let lastBeacon = -Infinity;
-  const post = async (body: string) => {
+  const post = async (batch: OutgoingBatch) => {
     const keepalive = hidden();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body,
-        keepalive,
-        credentials: 'omit',
-        signal: controller.signal,
-      });
-      return {
-        status: response.status,
-        retryAfter: response.headers.get('retry-after'),
-        body: response.ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000),
-      };
+      return await fetchTransport.send({ ...batch, keepalive });
     } catch (error) {
       // One beacon per 30 s: retries of a page that stays hidden must not resend it each time.
       const now = Date.now();
       if (
         keepalive &&
         now - lastBeacon > BEACON_INTERVAL_MS &&
-        navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' }))
+        navigator.sendBeacon?.(
+          url,
+          new Blob([serializeBatch(batch, writeKey)], { type: 'text/plain' }),
+        )
       ) {
         lastBeacon = now;
         throw new Error('sent with sendBeacon: kept until the collector acknowledges it');
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   };
 
   return {
     async send(batch) {
       await online();
-      const body = serializeBatch(batch, writeKey);
-      if (hidden() || !options.lock) return post(body);
-      return options.lock(() => post(body));
+      if (hidden() || !options.lock) return post(batch);
+      return options.lock(() => post(batch));
     },
   };
 }

@@ -197,13 +197,15 @@ export function createBrowserAnalytics(options: BrowserAnalyticsOptions): Browse
   /** `document.referrer`, then the previous page of an SPA. */
   let referrer = document.referrer;
 
+  // Resolving the zone builds a DateTimeFormat: once per page, not once per event.
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const context = (): EventContext => {
     const { href, pathname, search } = location;
     return {
       page: { path: pathname, url: href, referrer, title: document.title, search },
       userAgent: navigator.userAgent,
       locale: navigator.language,
-      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      timezone,
       screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
       sessionId,
       ...attribution?.context(),

@@ -23,6 +23,7 @@ export interface Sessions {
 }
 
 const KEY = 'sightline.session';
+const WRITE_EVERY_MS = 1_000;
 
 /**
  * Sessions with an inactivity timeout, shared by every tab of the site: the session lives in
@@ -60,7 +61,11 @@ export function createSessions(storage: SyncStorage, timeoutMs: number): Session
     touch(now) {
       const previous = read();
       if (previous && now - previous.lastActivity < timeoutMs) {
-        const session = { id: previous.id, lastActivity: Math.max(now, previous.lastActivity) };
+        // Activity within a second of the stored one changes nothing a 30-minute timeout can
+        // tell: skip the write (track() calls this for every event).
+        if (now - previous.lastActivity < WRITE_EVERY_MS)
+          return { session: previous, started: false };
+        const session = { id: previous.id, lastActivity: now };
         write(session);
         return { session, started: false };
       }

@@ -1,4 +1,5 @@
 export { type Analytics, createAnalytics } from './analytics';
+export { CLICK_IDS } from './campaign';
 export {
   type CatalogOptions,
   createCatalogValidator,

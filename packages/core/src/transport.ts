@@ -65,6 +65,12 @@ export interface FetchTransportOptions {
   /** A fetch implementation; defaults to the global one. */
   fetch?: typeof fetch;
   headers?: Record<string, string>;
+  /**
+   * Compresses request bodies (the platform brings the codec: gzip on Node). `encode` answers
+   * `undefined` to send a body as it is (too small to gain); otherwise the request carries
+   * `content-encoding: <encoding>`.
+   */
+  compress?: { encoding: string; encode(body: string): Promise<Uint8Array | undefined> };
 }
 
 function base64(text: string): string {
@@ -98,13 +104,17 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
   return {
     async send(batch) {
       const doFetch = options.fetch ?? globalThis.fetch;
+      const text = serializeBatch(batch, inBody ? options.writeKey : undefined);
+      const packed = await options.compress?.encode(text);
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
       try {
         const response = await doFetch(url, {
           method: 'POST',
-          headers,
-          body: serializeBatch(batch, inBody ? options.writeKey : undefined),
+          headers: packed
+            ? { ...headers, 'content-encoding': options.compress!.encoding }
+            : headers,
+          body: (packed as BodyInit | undefined) ?? text,
           keepalive: batch.keepalive ?? false,
           signal: controller.signal,
         });

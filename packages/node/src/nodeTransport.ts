@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { ConfigurationError, serializeBatch, type Transport } from '@sightline/core';
+import { createFetchTransport, type Transport } from '@sightline/core';
 import crossFetch from 'cross-fetch';
 
 const compress = promisify(gzip);
@@ -21,46 +21,27 @@ export interface NodeTransportOptions {
 }
 
 /**
- * The Node transport to the collector's `POST /v1/batch`: HTTP Basic auth as Segment sends it,
- * gzip bodies, a request timeout, and the runtime's fetch (native on Node 18+, keep-alive by
- * default; cross-fetch where there is none). Response bodies of successes are discarded without
- * being read, so sockets go back to the pool at once.
+ * The Node transport to the collector's `POST /v1/batch`: core's fetch transport (HTTP Basic auth
+ * as Segment sends it, a request timeout, success bodies discarded so sockets go back to the pool)
+ * with gzip bodies and the runtime's fetch (native on Node 18+, keep-alive by default; cross-fetch
+ * where there is none).
  *
  * @example
  * const transport = createNodeTransport({ host: 'http://127.0.0.1:8787', writeKey: 'wk_…' });
  */
 export function createNodeTransport(options: NodeTransportOptions): Transport {
-  if (!/^https?:\/\//.test(options.host ?? '')) {
-    throw new ConfigurationError('host', 'pass the collector URL, e.g. "http://127.0.0.1:8787"');
-  }
-  const url = `${options.host.replace(/\/+$/, '')}/v1/batch`;
-  const doFetch = options.fetch ?? globalThis.fetch ?? crossFetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const authorization = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
-  return {
-    async send(batch) {
-      const text = serializeBatch(batch);
-      const zipped = options.gzip !== false && text.length >= GZIP_MIN_BYTES;
-      const body = zipped ? await compress(text) : text;
-      const response = await doFetch(url, {
-        method: 'POST',
-        headers: {
-          authorization,
-          'content-type': 'application/json',
-          ...(zipped ? { 'content-encoding': 'gzip' } : {}),
-        },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (response.ok) {
-        response.body?.cancel().catch(() => {});
-        return { status: response.status };
-      }
-      return {
-        status: response.status,
-        retryAfter: response.headers.get('retry-after'),
-        body: (await response.text().catch(() => '')).slice(0, 1000),
-      };
-    },
-  };
+  return createFetchTransport({
+    host: options.host,
+    writeKey: options.writeKey,
+    timeoutMs: options.timeoutMs,
+    fetch: options.fetch ?? globalThis.fetch ?? crossFetch,
+    compress:
+      options.gzip === false
+        ? undefined
+        : {
+            encoding: 'gzip',
+            encode: async (body) =>
+              body.length < GZIP_MIN_BYTES ? undefined : new Uint8Array(await compress(body)),
+          },
+  });
 }

@@ -1,19 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { CLICK_IDS } from '@sightline/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAttribution, readTouch } from '../attribution';
 
 const NOW = Date.UTC(2025, 0, 15);
 const PAGE = 'https://shop.io/pricing';
 const GOOGLE = 'https://www.google.com/search?q=shoes';
-
-/** The click ids the collector reads from page URLs, taken from its source so the lists cannot drift. */
-function collectorClickIds(): string[] {
-  const path = resolve(import.meta.dirname, '../../../collector/src/ingest/enrich.ts');
-  const source = readFileSync(path, 'utf8');
-  const list = /const CLICK_IDS = \[([^\]]*)\]/.exec(source)?.[1] ?? '';
-  return [...list.matchAll(/'([^']+)'/g)].map((match) => match[1]!);
-}
 
 describe('readTouch', () => {
   it('maps utm parameters to Segment campaign fields, utm_campaign becoming name', () => {
@@ -51,8 +42,8 @@ describe('readTouch', () => {
     expect(readTouch(`${PAGE}?${id}=x1`, '', NOW)?.clickIds).toEqual({ [id]: 'x1' });
   });
 
-  it("captures every click id of the collector's CLICK_IDS list, and only those", () => {
-    const ids = collectorClickIds();
+  it("captures every click id of core's CLICK_IDS list (the collector's too), and only those", () => {
+    const ids = CLICK_IDS;
     expect(ids.length).toBeGreaterThanOrEqual(15);
     const query = [...ids, 'unknown_clid'].map((id, index) => `${id}=v${index}`).join('&');
     const touch = readTouch(`${PAGE}?${query}`, '', NOW);

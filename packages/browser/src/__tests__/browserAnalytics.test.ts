@@ -287,4 +287,10 @@ describe('createBrowserAnalytics against the real collector', () => {
       full.mockRestore();
     }
   });
+
+  it('refuses a host that is not a URL at once, naming the option', () => {
+    expect(() =>
+      createBrowserAnalytics({ writeKey: WRITE_KEY, host: 'collector.example' }),
+    ).toThrow(/host/);
+  });
 });

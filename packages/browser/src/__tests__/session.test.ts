@@ -60,4 +60,25 @@ describe('sessions', () => {
     // Kept in memory: the same session continues.
     expect(sessions.touch(MINUTE)).toMatchObject({ started: false, session: { id: 0 } });
   });
+
+  it('writes storage at most once a second while a session goes on (track() touches it per event)', () => {
+    const storage = memoryStorage();
+    let writes = 0;
+    const counting: SyncStorage = {
+      ...storage,
+      setItem: (key, value) => {
+        writes++;
+        storage.setItem(key, value);
+      },
+    };
+    const sessions = createSessions(counting, 30 * MINUTE);
+    for (let ms = 0; ms < 999; ms += 10) sessions.touch(ms);
+    expect(writes).toBe(1);
+    sessions.touch(1_500);
+    expect(writes).toBe(2);
+    expect(JSON.parse(storage.getItem('sightline.session')!)).toEqual({
+      id: 0,
+      lastActivity: 1_500,
+    });
+  });
 });

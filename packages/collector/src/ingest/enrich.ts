@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { CLICK_IDS } from '@sightline/core';
 import { UAParser } from 'ua-parser-js';
 
 /** Browser, OS and device type of an event. */
@@ -242,24 +243,6 @@ export interface Campaign {
   term?: string;
   content?: string;
 }
-
-const CLICK_IDS = [
-  'gclid',
-  'gbraid',
-  'wbraid',
-  'dclid',
-  'fbclid',
-  'msclkid',
-  'ttclid',
-  'li_fat_id',
-  'twclid',
-  'epik',
-  'rdt_cid',
-  'sccid',
-  'irclickid',
-  'yclid',
-  'mc_cid',
-];
 
 /**
  * UTM parameters and click ids from a page URL, for events whose `context.campaign` is missing.

@@ -317,6 +317,35 @@ describe('concurrency', () => {
   });
 });
 
+describe('createFetchTransport compress', () => {
+  it('sends the encoded body with content-encoding, and a body encode declines as it is', async () => {
+    const sent: Array<{ encoding: string | null; body: unknown }> = [];
+    const transport = createFetchTransport({
+      host: HOST,
+      writeKey: WRITE_KEY,
+      fetch: async (_url, init) => {
+        sent.push({
+          encoding: new Headers(init?.headers).get('content-encoding'),
+          body: init?.body,
+        });
+        return new Response('{}', { status: 200 });
+      },
+      compress: {
+        encoding: 'x-reversed',
+        encode: async (body) =>
+          body.length < 100 ? undefined : new TextEncoder().encode([...body].reverse().join('')),
+      },
+    });
+    const sentAt = new Date(0).toISOString();
+    await transport.send({ events: ['{"n":1}'], sentAt });
+    await transport.send({ events: [`{"text":"${'x'.repeat(200)}"}`], sentAt });
+    expect(sent[0]).toEqual({ encoding: null, body: expect.stringContaining('"batch"') });
+    expect(sent[1]?.encoding).toBe('x-reversed');
+    const decoded = [...new TextDecoder().decode(sent[1]!.body as Uint8Array)].reverse().join('');
+    expect(JSON.parse(decoded).batch[0].text).toHaveLength(200);
+  });
+});
+
 describe('retries', () => {
   it('aborts a request after the transport timeout, then succeeds on retry', async () => {
     vi.useFakeTimers();

@@ -6,55 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isHealthCheck, type SightlineHonoOptions, sightlineHono } from '../hono';
 import { createNodeAnalytics, type NodeAnalytics } from '../nodeAnalytics';
-
-/** A track event as the client sent it. */
-interface SentEvent {
-  event: string;
-  userId?: string;
-  anonymousId?: string;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown>;
-}
-
-const SLEEP_MS = 50;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A request body that leaves after the headers, so the server reads it from later socket events
- * (which Node emits outside the request's async context) rather than from its first buffer.
- */
-function slowBody(text: string): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async start(controller) {
-      await sleep(20);
-      controller.enqueue(new TextEncoder().encode(text));
-      controller.close();
-    },
-  });
-}
-
-/** A client whose transport records what it sends. */
-function recordingAnalytics() {
-  const events: SentEvent[] = [];
-  const analytics = createNodeAnalytics({
-    writeKey: 'wk_test',
-    transport: {
-      send: async (batch) => {
-        events.push(...batch.events.map((json) => JSON.parse(json) as SentEvent));
-        return { status: 200 };
-      },
-    },
-  });
-  /** Flushes until `count` events named `name` were sent. */
-  const sent = async (name: string, count: number): Promise<SentEvent[]> => {
-    await vi.waitFor(async () => {
-      await analytics.flush();
-      expect(events.filter((event) => event.event === name)).toHaveLength(count);
-    });
-    return events.filter((event) => event.event === name);
-  };
-  return { analytics, events, sent };
-}
+import { recordingAnalytics, SLEEP_MS, sleep, slowBody } from './middlewareHarness';
 
 /** The routes of a small app, each tracking an event of its own while it runs. */
 function routes(app: Hono, analytics: NodeAnalytics): Hono {
