@@ -160,6 +160,7 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
     // `library` is the same for every event: it travels once per request, not once per event.
     batchContext: { library: options.library ?? { name: '@sightline/core', version: VERSION } },
     ...settings,
+    createQueue: options.createQueue,
     onDrop(items, reason, detail) {
       reportDrop(reason, idsOf(items), detail);
       if (reason === 'retries_exhausted' || reason === 'max_age') {

@@ -1,9 +1,9 @@
 import type { EventContext } from './event';
 import { BATCH_ENVELOPE_RESERVE_BYTES, LIMITS } from './limits';
-import { EventQueue, type QueuedEvent } from './queue';
+import { type EventBufferFactory, EventQueue, type QueuedEvent } from './queue';
 import { backoffDelay, classifyStatus, parseRetryAfter, type RetryOptions } from './retry';
 import type { Scheduler } from './scheduler';
-import type { Transport, TransportResponse } from './transport';
+import type { OutgoingBatch, Transport, TransportResponse } from './transport';
 
 /** Options of {@link createDelivery}; `createAnalytics` fills every default. */
 export interface DeliveryOptions {
@@ -19,6 +19,8 @@ export interface DeliveryOptions {
   maxEventAgeMs: number;
   retry: Required<RetryOptions>;
   random?: () => number;
+  /** Makes the queue; default an {@link EventQueue}. */
+  createQueue?: EventBufferFactory;
   /** Context sent once per request and merged into each event by the collector. */
   batchContext?: EventContext;
   /** Events that left the client for good without being delivered. */
@@ -40,6 +42,20 @@ interface Batch {
 interface FlushWaiter {
   watermark: number;
   resolve(): void;
+}
+
+/** The transport's view of a batch; with bytes from the queue, `events` is decoded only if read. */
+function outgoing(items: QueuedEvent[], sentAt: string, context?: EventContext): OutgoingBatch {
+  const json = () => items.map((item) => item.json);
+  if (!items.every((item) => item.utf8)) return { events: json(), sentAt, context };
+  return {
+    get events() {
+      return json();
+    },
+    utf8: items.map((item) => item.utf8!),
+    sentAt,
+    context,
+  };
 }
 
 /** The queue, batcher and retry loop behind `createAnalytics`. */
@@ -69,7 +85,9 @@ export interface Delivery {
 export function createDelivery(options: DeliveryOptions): Delivery {
   const { scheduler, retry, flushAt, maxInFlight, maxEventAgeMs } = options;
   const random = options.random ?? Math.random;
-  const queue = new EventQueue(options.maxQueueEvents, options.maxQueueBytes);
+  const queue = options.createQueue
+    ? options.createQueue(options.maxQueueEvents, options.maxQueueBytes)
+    : new EventQueue(options.maxQueueEvents, options.maxQueueBytes);
   const inFlight = new Set<Batch>();
   const waiters: FlushWaiter[] = [];
   let nextSeq = 0;
@@ -190,11 +208,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     let request: Promise<TransportResponse>;
     try {
       request = Promise.resolve(
-        options.transport.send({
-          events: batch.items.map((item) => item.json),
-          sentAt,
-          context: options.batchContext,
-        }),
+        options.transport.send(outgoing(batch.items, sentAt, options.batchContext)),
       );
     } catch (error) {
       request = Promise.reject(error);

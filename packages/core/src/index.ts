@@ -55,7 +55,12 @@ export {
   type StepContext,
   type StepResult,
 } from './pipeline';
-export { EventQueue, type QueuedEvent } from './queue';
+export {
+  type EventBuffer,
+  type EventBufferFactory,
+  EventQueue,
+  type QueuedEvent,
+} from './queue';
 export {
   backoffDelay,
   classifyStatus,

@@ -8,6 +8,7 @@ import { LIMITS } from './limits';
 import type { Logger } from './logger';
 import type { PiiFilterOptions } from './piiFilter';
 import type { PipelineStep } from './pipeline';
+import type { EventBufferFactory } from './queue';
 import { DEFAULT_RETRY, type RetryOptions } from './retry';
 import type { Scheduler } from './scheduler';
 import type { StoragePort } from './storage';
@@ -66,6 +67,11 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
   maxQueueEvents?: number;
   /** Queue bound by bytes. Default 5 MiB. */
   maxQueueBytes?: number;
+  /**
+   * Makes the queue events wait in, for the bounds above. Default an in-memory ring of objects;
+   * the Node SDK passes one that packs events off the V8 heap.
+   */
+  createQueue?: EventBufferFactory;
   /** Concurrent requests. Default 1 (in order); Node uses 4. */
   maxInFlight?: number;
   /** Events older than this are dropped with reason `max_age`. Default 7 days. */
@@ -153,6 +159,12 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
     throw new ConfigurationError(
       'flushAt',
       `keep it at most maxQueueEvents (${numbers.maxQueueEvents}), or the queue drops events before a batch fills`,
+    );
+  }
+  if (options.createQueue !== undefined && typeof options.createQueue !== 'function') {
+    throw new ConfigurationError(
+      'createQueue',
+      'pass a function (maxEvents, maxBytes) => queue, or leave it out',
     );
   }
   // 0 is meaningful here (write at every change), so this one is checked on its own.

@@ -8,7 +8,29 @@ export interface QueuedEvent {
   bytes: number;
   /** When the event happened (ms), for the maximum-age rule. */
   createdAt: number;
+  /** `json` as UTF-8, when the queue keeps events as bytes (then `json` is decoded on demand). */
+  utf8?: Uint8Array;
 }
+
+/**
+ * Where queued events wait: a FIFO bounded by event count and bytes. `push` returns the oldest
+ * events it evicted past a bound, so the caller can count every drop. {@link EventQueue} is the
+ * default; `createQueue` swaps in another (the Node SDK packs events off the V8 heap).
+ */
+export interface EventBuffer {
+  readonly length: number;
+  readonly bytes: number;
+  push(item: QueuedEvent): readonly QueuedEvent[];
+  peek(): QueuedEvent | undefined;
+  shift(): QueuedEvent | undefined;
+  /** Puts events back at the front, keeping their order. */
+  unshiftAll(items: readonly QueuedEvent[]): void;
+  /** Every queued event, oldest first. */
+  toArray(): QueuedEvent[];
+}
+
+/** Makes the queue for the given bounds (events, bytes). */
+export type EventBufferFactory = (maxEvents: number, maxBytes: number) => EventBuffer;
 
 /**
  * A FIFO ring buffer bounded by event count and bytes. `push` is O(1) amortised; when a bound is
@@ -18,7 +40,7 @@ export interface QueuedEvent {
  * const queue = new EventQueue(10_000, 5_000_000);
  * const evicted = queue.push(item); // [] unless the queue was full
  */
-export class EventQueue {
+export class EventQueue implements EventBuffer {
   #items: Array<QueuedEvent | undefined> = new Array(16);
   #head = 0;
   #length = 0;

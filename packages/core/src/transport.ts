@@ -6,6 +6,12 @@ import type { Logger } from './logger';
 export interface OutgoingBatch {
   /** Each event's JSON text. */
   events: readonly string[];
+  /**
+   * Each event's JSON as UTF-8 bytes, when the queue keeps events as bytes (the Node SDK does):
+   * a transport can build the body from these without decoding `events`, which is then computed
+   * only if read.
+   */
+  utf8?: readonly Uint8Array[];
   /** ISO time the batch is sent; the collector corrects clock skew with it. */
   sentAt: string;
   /**
@@ -70,7 +76,12 @@ export interface FetchTransportOptions {
    * `undefined` to send a body as it is (too small to gain); otherwise the request carries
    * `content-encoding: <encoding>`.
    */
-  compress?: { encoding: string; encode(body: string): Promise<Uint8Array | undefined> };
+  compress?: {
+    encoding: string;
+    encode(body: string | Uint8Array): Promise<Uint8Array | undefined>;
+  };
+  /** Builds the request body; default {@link serializeBatch}. */
+  serialize?: (batch: OutgoingBatch, writeKey: string | undefined) => string | Uint8Array;
 }
 
 function base64(text: string): string {
@@ -104,7 +115,10 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
   return {
     async send(batch) {
       const doFetch = options.fetch ?? globalThis.fetch;
-      const text = serializeBatch(batch, inBody ? options.writeKey : undefined);
+      const text = (options.serialize ?? serializeBatch)(
+        batch,
+        inBody ? options.writeKey : undefined,
+      );
       const packed = await options.compress?.encode(text);
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -114,7 +128,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           headers: packed
             ? { ...headers, 'content-encoding': options.compress!.encoding }
             : headers,
-          body: (packed as BodyInit | undefined) ?? text,
+          body: (packed ?? text) as BodyInit,
           keepalive: batch.keepalive ?? false,
           signal: controller.signal,
         });

@@ -10,6 +10,7 @@ import {
   type Scheduler,
 } from '@sightline/core';
 import { createNodeTransport } from './nodeTransport';
+import { PackedEventQueue } from './packedQueue';
 import { currentContext } from './requestContext';
 
 declare const __SIGHTLINE_VERSION__: string;
@@ -152,6 +153,7 @@ export function createNodeAnalytics(options: NodeAnalyticsOptions): NodeAnalytic
     maxQueueEvents,
     maxQueueBytes: NODE_MAX_QUEUE_BYTES,
     scheduler: unrefScheduler,
+    createQueue: (maxEvents, maxBytes) => new PackedEventQueue(maxEvents, maxBytes),
     ...options,
     transport:
       options.transport ??

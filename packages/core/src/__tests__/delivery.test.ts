@@ -14,6 +14,7 @@ import {
   type DeliveryOptions,
   type DropReport,
   defaultScheduler,
+  EventQueue,
   type OutgoingBatch,
   type PipelineStep,
   type QueuedEvent,
@@ -1019,5 +1020,67 @@ describe('createDelivery', () => {
     expect(dropped).toEqual([{ reason: 'closed', seqs: [-1] }]);
     await calls[0]!.answer({ status: 200 });
     await expect(delivery.flush()).resolves.toBeUndefined();
+  });
+});
+
+describe('createQueue', () => {
+  it('rejects a createQueue that is not a function, naming the option', () => {
+    expect(() =>
+      createAnalytics({ writeKey: 'k', sandbox: true, createQueue: 5 as never }),
+    ).toThrow(/createQueue.*function/);
+  });
+
+  it('queues in the queue it makes, and hands the transport UTF-8 bytes with events decoded only when read', async () => {
+    const made: Array<[number, number]> = [];
+    const decoded: string[] = [];
+    const batches: OutgoingBatch[] = [];
+    const analytics = client({
+      maxQueueEvents: 500,
+      maxQueueBytes: 100_000,
+      // A queue that keeps each event as bytes, as the Node SDK's packed queue does.
+      createQueue(maxEvents, maxBytes) {
+        made.push([maxEvents, maxBytes]);
+        const queue = new EventQueue(maxEvents, maxBytes);
+        const push = queue.push.bind(queue);
+        queue.push = (item) => {
+          const utf8 = new TextEncoder().encode(item.json);
+          const { seq, messageId, bytes, createdAt } = item;
+          return push({
+            seq,
+            messageId,
+            bytes,
+            createdAt,
+            utf8,
+            get json() {
+              const text = new TextDecoder().decode(utf8);
+              decoded.push(text);
+              return text;
+            },
+          });
+        };
+        return queue;
+      },
+      transport: {
+        async send(batch) {
+          batches.push(batch);
+          return { status: 200 };
+        },
+      },
+    });
+    trackMany(analytics, 3, 0, { city: 'Zürich' });
+    await analytics.flush();
+
+    expect(made).toEqual([[500, 100_000]]);
+    expect(batches).toHaveLength(1);
+    expect(decoded).toEqual([]);
+    const texts = batches[0]!.utf8!.map((bytes) => new TextDecoder().decode(bytes));
+    expect(texts.map((text) => JSON.parse(text).properties)).toEqual([
+      { i: 0, city: 'Zürich' },
+      { i: 1, city: 'Zürich' },
+      { i: 2, city: 'Zürich' },
+    ]);
+    // Read on demand, `events` is the same text.
+    expect(batches[0]!.events).toEqual(texts);
+    expect(decoded).toHaveLength(3);
   });
 });

@@ -6,6 +6,7 @@ import {
   type Scheduler,
   type SightlineError,
 } from '@sightline/core';
+import crossFetch from 'cross-fetch';
 
 /**
  * Options every forwarding destination takes (Amplitude, Mixpanel, Segment-compatible).
@@ -98,7 +99,8 @@ export function resolveForwardingOptions(options: ForwardingOptions): ResolvedFo
     requestTimeoutMs: wholeNumber('requestTimeoutMs', options.requestTimeoutMs, 10_000),
     closeTimeoutMs: wholeNumber('closeTimeoutMs', options.closeTimeoutMs, 10_000, 0),
     // Looked up per request, so a fetch patched later (msw, undici's MockAgent) is the one used.
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    // cross-fetch where the runtime has no fetch (Node started with --no-experimental-fetch).
+    fetch: options.fetch ?? ((input, init) => (globalThis.fetch ?? crossFetch)(input, init)),
     scheduler: options.scheduler ?? unrefScheduler,
   };
 }
