@@ -3,6 +3,7 @@ import {
   type AnalyticsOptions,
   type CallOptions,
   createAnalytics,
+  type EventCatalog,
   type EventContext,
   type PipelineStep,
   type Properties,
@@ -30,9 +31,9 @@ declare const __SIGHTLINE_VERSION__: string;
  * plugins, destinations, catalog, hooks) plus the browser's own. Storage, transport and context
  * are the SDK's.
  */
-export interface BrowserAnalyticsOptions
+export interface BrowserAnalyticsOptions<Catalog extends EventCatalog | undefined = undefined>
   extends Omit<
-      AnalyticsOptions,
+      AnalyticsOptions<Catalog>,
       'storage' | 'transport' | 'persistQueue' | 'context' | 'identity' | 'writeKeyIn' | 'library'
     >,
     StorageOptions {
@@ -60,7 +61,8 @@ export interface BrowserAnalyticsOptions
 }
 
 /** A browser client: core's API plus opting out and in, and `stop()` for the listeners. */
-export interface BrowserAnalytics extends Analytics {
+export interface BrowserAnalytics<Catalog extends EventCatalog | undefined = undefined>
+  extends Analytics<Catalog> {
   /** Denies the analytics consent category (persisted): nothing more is collected. */
   optOut(): void;
   /** Grants it again. */
@@ -110,7 +112,9 @@ function inertAnalytics(): BrowserAnalytics {
 }
 
 /** Drops events when the browser asks not to be tracked (Do Not Track, Global Privacy Control). */
-function browserSignals(options: BrowserAnalyticsOptions): PipelineStep | undefined {
+function browserSignals(
+  options: Pick<BrowserAnalyticsOptions, 'respectDoNotTrack' | 'respectGlobalPrivacyControl'>,
+): PipelineStep | undefined {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   const reason =
     options.respectGlobalPrivacyControl !== false && nav.globalPrivacyControl === true
@@ -132,8 +136,12 @@ function browserSignals(options: BrowserAnalyticsOptions): PipelineStep | undefi
  * analytics.identify('user_42', { plan: 'pro' });
  * analytics.track('signup_completed', { method: 'email' });
  */
-export function createBrowserAnalytics(options: BrowserAnalyticsOptions): BrowserAnalytics {
-  if (typeof window === 'undefined' || typeof document === 'undefined') return inertAnalytics();
+export function createBrowserAnalytics<Catalog extends EventCatalog | undefined = undefined>(
+  options: BrowserAnalyticsOptions<Catalog>,
+): BrowserAnalytics<Catalog> {
+  if (typeof window === 'undefined' || typeof document === 'undefined') {
+    return inertAnalytics() as BrowserAnalytics<Catalog>;
+  }
   const storage = createBrowserStorage(options);
   /** Between `pagehide` and a `pageshow` from the back/forward cache. */
   let hiding = false;
@@ -317,7 +325,7 @@ export function createBrowserAnalytics(options: BrowserAnalyticsOptions): Browse
 
   return {
     ...core,
-    track: active(core.track),
+    track: active(core.track as (...args: unknown[]) => void) as typeof core.track,
     identify: active(core.identify),
     page,
     screen: active(core.screen),
