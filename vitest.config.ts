@@ -75,6 +75,47 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'vue',
+          root: 'packages/vue',
+          environment: 'happy-dom',
+          include: ['src/**/*.test.ts'],
+          typecheck: {
+            enabled: true,
+            include: ['src/**/*.test-d.ts'],
+            tsconfig: '../../tsconfig.check.json',
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'react',
+          root: 'packages/react',
+          environment: 'happy-dom',
+          include: ['src/**/*.test.{ts,tsx}'],
+          typecheck: {
+            enabled: true,
+            include: ['src/**/*.test-d.{ts,tsx}'],
+            tsconfig: '../../tsconfig.check.json',
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'examples-e2e',
+          root: 'examples',
+          environment: 'node',
+          include: ['*/e2e/**/*.test.ts'],
+          // Each example built with Vite, served, and driven in Debian's Chromium against the real
+          // collector.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'browser-e2e',
           root: 'packages/browser',
           environment: 'node',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start` (after the build): the collector with the embedded DuckDB store on :8787 and the demo
-// page on :5173, which loads the browser SDK and sends to that collector. Ctrl-C stops both
+// `npm start` (after the build): the collector with the embedded DuckDB store on :8787, the demo
+// page on :5173 (the browser SDK's <script> build), the Vue example on :5174 and the React example
+// on :5175, all sending to that collector. Ctrl-C stops both
 // (the collector gracefully: every accepted event is written).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,8 @@ const cli = join(root, 'packages/collector/dist/cli.js');
 const children = [
   spawn(process.execPath, [cli, 'start', ...process.argv.slice(2)], options),
   spawn(process.execPath, [join(root, 'examples/browser-demo/server.mjs')], options),
+  spawn(process.execPath, [join(root, 'examples/vue-app/serve.mjs')], options),
+  spawn(process.execPath, [join(root, 'examples/react-app/serve.mjs')], options),
 ];
 let stopping = false;
 const stop = (signal) => {

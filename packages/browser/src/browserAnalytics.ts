@@ -264,9 +264,13 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
       method(...args);
     };
 
+  /** The URL of the last page view: the referrer of the next one at another URL. */
+  let lastPage: string | undefined;
   const page = active(
     (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
       const { href, pathname, search } = location;
+      if (lastPage !== undefined && lastPage !== href) referrer = lastPage;
+      lastPage = href;
       core.page(
         name,
         { path: pathname, url: href, referrer, title: document.title, search, ...properties },
@@ -278,16 +282,8 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
   const stops: Array<() => void> = [];
   if (attribution) attribution.capture(location.href, document.referrer, false);
   if (options.pageViews !== false) {
-    let previous: string | undefined;
     stops.push(
-      watchPageViews(
-        () => {
-          if (previous !== undefined) referrer = previous;
-          previous = location.href;
-          page();
-        },
-        options.pageViews === true ? undefined : options.pageViews,
-      ),
+      watchPageViews(() => page(), options.pageViews === true ? undefined : options.pageViews),
     );
   }
   if (options.autoTrack !== false) {

@@ -112,6 +112,24 @@ describe('createBrowserAnalytics against the real collector', () => {
     expect(new Set(events.map((event) => event.sessionId)).size).toBe(1);
   });
 
+  it('gives page views the app tracks itself (pageViews: false, as router bindings do) the previous page as referrer', async () => {
+    const client = start({ pageViews: false });
+    client.page('Home');
+    history.pushState(null, '', '/assets/a-1');
+    client.page('Asset');
+    client.page('Asset'); // the same URL again: the referrer stays
+    history.pushState(null, '', '/checkout');
+    client.page('Checkout');
+    await client.flush();
+    const events = await arrived(client.user().anonymousId);
+    expect(events.map((event) => [event.properties.path, event.properties.referrer])).toEqual([
+      ['/', document.referrer],
+      ['/assets/a-1', `${location.origin}/`],
+      ['/assets/a-1', `${location.origin}/`],
+      ['/checkout', `${location.origin}/assets/a-1`],
+    ]);
+  });
+
   it('keeps the user across reloads and starts a new anonymous id on reset', async () => {
     const first = start({ pageViews: false });
     first.identify('user-42', { plan: 'pro' });
