@@ -35,27 +35,39 @@ function pnpm() {
 }
 
 /**
- * The browser end-to-end tests drive Debian's Chromium through playwright-core (which cannot
- * download its own browsers here). Installed with apt-get when missing and possible.
+ * What the tests run for real, from Debian's packages: Chromium for the browser end-to-end tests
+ * (through playwright-core, which cannot download its own browsers here), PostgreSQL and
+ * ClickHouse for the collector's store tests (each test starts its own throwaway server on a free
+ * loopback port). Installed with one apt-get call when any is missing and that is possible.
  */
-function ensureChromium() {
-  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (existsSync(path)) return;
+const SYSTEM_PACKAGES = [
+  { name: 'chromium', binary: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
+  { name: 'postgresql', binary: '/usr/lib/postgresql/15/bin/postgres' },
+  { name: 'clickhouse-server', binary: '/usr/sbin/clickhouse-server', env: 'CLICKHOUSE_SERVER' },
+];
+
+function ensureSystemPackages() {
+  const missing = SYSTEM_PACKAGES.filter(
+    (entry) => !(entry.env && process.env[entry.env]) && !existsSync(entry.binary),
+  );
+  if (missing.length === 0) return;
+  const names = missing.map((entry) => entry.name);
   const apt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
   if (process.platform === 'linux' && process.getuid?.() === 0 && apt) {
-    console.log(`Chromium is missing at ${path}: installing Debian's chromium package…`);
+    console.log(`Installing Debian's ${names.join(', ')} for the tests…`);
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'chromium']);
+    run('apt-get', ['install', '-y', '-qq', ...names]);
     return;
   }
   console.error(
-    `The browser end-to-end tests need Chromium at ${path}. Install it (Debian/Ubuntu: ` +
-      '`sudo apt-get install chromium`) or point CHROMIUM_PATH at a Chromium or Chrome binary.',
+    `The tests need ${missing.map((entry) => `${entry.name} (${entry.binary})`).join(', ')}. ` +
+      `Install ${names.length > 1 ? 'them' : 'it'} (Debian/Ubuntu: \`sudo apt-get install ${names.join(' ')}\`); ` +
+      'CHROMIUM_PATH can point at another Chromium or Chrome binary.',
   );
   process.exit(1);
 }
 
-if (task === 'test') ensureChromium();
+if (task === 'test') ensureSystemPackages();
 const [command, prefix] = pnpm();
 const installed = existsSync(join(root, 'node_modules', '.modules.yaml'));
 const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--frozen-lockfile', '--prefer-offline'];

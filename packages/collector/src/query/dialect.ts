@@ -1,4 +1,5 @@
 import { HttpError } from '../http/errors';
+import { postgresDialect } from './postgresDialect';
 import { joinSql, raw, type Sql, sql } from './sql';
 import { type Interval, offsetSegments } from './time';
 
@@ -151,7 +152,7 @@ export const duckdbDialect: SqlDialect = {
       THEN CAST(CAST(${value} AS BIGINT) AS VARCHAR) ELSE CAST(${value} AS VARCHAR) END`,
 };
 
-const DIALECTS: Record<string, SqlDialect> = { duckdb: duckdbDialect };
+const DIALECTS: Record<string, SqlDialect> = { duckdb: duckdbDialect, postgres: postgresDialect };
 
 /**
  * The dialect of a store engine (`Store.kind`).

@@ -32,6 +32,14 @@ export async function openStore(url: string): Promise<Store> {
     const { createDuckDbStore } = await import('./duckdb/duckdbStore');
     return createDuckDbStore({ path, memoryLimit });
   }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { createPostgresStore } = await import('./postgres/postgresStore');
+    return createPostgresStore({ url });
+  }
+  if (url.startsWith('clickhouse://')) {
+    const { createClickHouseStore } = await import('./clickhouse/clickhouseStore');
+    return createClickHouseStore({ url });
+  }
   throw new ConfigurationError(
     'store',
     `"${url.replace(/\/\/[^@]*@/, '//***@')}" is not a store this version supports: use duckdb:<file> or duckdb::memory:`,

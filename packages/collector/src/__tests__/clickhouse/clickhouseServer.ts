@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A throwaway ClickHouse server for tests. */
+export interface ClickHouseTestServer {
+  /** `http://127.0.0.1:<port>` of the HTTP interface. */
+  httpUrl: string;
+  /** A store URL for database `database`. */
+  storeUrl(database: string): string;
+  /** Runs one statement over HTTP; resolves with the response text. */
+  run(statement: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Debian installs the server here; `CLICKHOUSE_SERVER` overrides it. */
+const BINARY =
+  process.env.CLICKHOUSE_SERVER ??
+  ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server'].find((path) => existsSync(path)) ??
+  'clickhouse-server';
+
+/**
+ * Starts `clickhouse-server` with a minimal generated config (18.16 reads `<yandex>` XML) in a
+ * temporary directory, on free loopback ports, and waits until `/ping` answers.
+ *
+ * @example
+ * const server = await startClickHouse();
+ * const store = await openStore(server.storeUrl('t1'));
+ * await server.stop();
+ */
+export async function startClickHouse(): Promise<ClickHouseTestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sightline-clickhouse-'));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) {
+    mkdirSync(join(dir, sub));
+  }
+  const httpPort = await freePort();
+  const tcpPort = await freePort();
+  writeFileSync(
+    join(dir, 'config.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog></logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>5368709120</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+`,
+  );
+  writeFileSync(
+    join(dir, 'users.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`,
+  );
+  const child: ChildProcess = spawn(BINARY, [`--config-file=${join(dir, 'config.xml')}`], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`clickhouse-server exited (${child.exitCode}): ${stderr}`);
+    }
+    const ok = await fetch(`${httpUrl}/ping`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`clickhouse-server did not answer /ping within 30 s: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    httpUrl,
+    storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
+    async run(statement) {
+      const response = await fetch(httpUrl, { method: 'POST', body: statement });
+      const text = await response.text();
+      if (!response.ok) throw new Error(text);
+      return text;
+    },
+    stop,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,169 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { render, sql } from '../../query/sql';
+import { openStore } from '../../store/openStore';
+import type { Store } from '../../store/store';
+import { makeStoredEvent } from '../storedEvent';
+import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
+
+let server: ClickHouseTestServer;
+let databases = 0;
+
+beforeAll(async () => {
+  server = await startClickHouse();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 60_000);
+
+/** A store on a fresh database of the shared server. */
+async function freshStore(): Promise<Store> {
+  return openStore(server.storeUrl(`store_test_${++databases}`));
+}
+
+describe('ClickHouse store', () => {
+  it('migrates once and answers ping', async () => {
+    const store = await freshStore();
+    await store.ping();
+    await store.close();
+    const again = await openStore(server.storeUrl(`store_test_${databases}`));
+    const versions = await server.run(
+      `SELECT version FROM store_test_${databases}.schema_migrations FORMAT TSV`,
+    );
+    expect(versions.trim()).toBe('1');
+    await again.close();
+  });
+
+  it('stores a batch once, skipping duplicates within it and already stored ids', async () => {
+    const store = await freshStore();
+    const a = makeStoredEvent({ tenant: 'acme' });
+    const b = makeStoredEvent({ tenant: 'acme' });
+    const first = await store.append([a, a, b, makeStoredEvent({ tenant: 'other' })]);
+    expect(first.stored).toEqual(
+      new Map([
+        ['acme', 2],
+        ['other', 1],
+      ]),
+    );
+    expect(first.duplicates).toEqual(
+      new Map([
+        ['acme', 1],
+        ['other', 0],
+      ]),
+    );
+    const second = await store.append([b, makeStoredEvent({ tenant: 'acme' })]);
+    expect(second.stored.get('acme')).toBe(1);
+    expect(second.duplicates.get('acme')).toBe(1);
+    expect(await store.countEvents('acme')).toBe(3);
+    expect(await store.findMessageIds('acme', [a.messageId, 'nope'])).toEqual(
+      new Set([a.messageId]),
+    );
+    await store.close();
+  });
+
+  it('reads duplicates written by separate inserts once, before any merge', async () => {
+    const store = await freshStore();
+    const event = makeStoredEvent({ tenant: 'acme', userId: 'u1' });
+    await store.append([event]);
+    // As another collector instance would: a second insert of the same row, bypassing dedupe.
+    await server.run(
+      `INSERT INTO store_test_${databases}.event_rows SELECT * FROM store_test_${databases}.event_rows`,
+    );
+    const raw = await server.run(
+      `SELECT count() FROM store_test_${databases}.event_rows FORMAT TSV`,
+    );
+    expect(raw.trim()).toBe('2');
+    expect(await store.countEvents('acme')).toBe(1);
+    const rows = await store.query(
+      render(
+        sql`SELECT count() AS n, uniqExact(message_id) AS ids FROM events WHERE tenant = ${'acme'}`,
+      ),
+    );
+    expect(rows).toEqual([{ n: 1, ids: 1 }]);
+    await store.close();
+  });
+
+  it('records identity links with the earliest time and answers queries with typed rows', async () => {
+    const store = await freshStore();
+    await store.append([
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'a1', userId: 'u1', timestamp: 2_000 }),
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'a1', userId: 'u1', timestamp: 1_000 }),
+      makeStoredEvent({
+        tenant: 'acme',
+        type: 'alias',
+        previousId: 'old',
+        userId: 'u1',
+        anonymousId: null,
+      }),
+    ]);
+    expect(await store.identityLinks('acme')).toEqual([
+      { anonymousId: 'a1', userId: 'u1' },
+      { anonymousId: 'old', userId: 'u1' },
+    ]);
+    const rows = await store.query(
+      render(
+        sql`SELECT first_seen FROM identity_links WHERE tenant = ${'acme'} AND anonymous_id = ${'a1'}`,
+      ),
+    );
+    expect(rows).toEqual([{ first_seen: 1_000 }]);
+    await store.close();
+  });
+
+  it('erases a subject with verified mutations and keeps daily usage', async () => {
+    const store = await freshStore();
+    await store.append([
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'a1', userId: 'u1' }),
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'a1', userId: null }),
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'a2', userId: 'u2' }),
+      makeStoredEvent({ tenant: 'other', anonymousId: 'a1', userId: 'u1' }),
+    ]);
+    expect(await store.eraseUser('acme', 'u1', 'rk_test')).toEqual({ events: 2, identityLinks: 1 });
+    expect(await store.countEvents('acme')).toBe(1);
+    expect(await store.countEvents('other')).toBe(1);
+    expect(await store.identityLinks('acme')).toEqual([{ anonymousId: 'a2', userId: 'u2' }]);
+    const usage = await store.query(
+      render(sql`SELECT sum(count) AS n FROM daily_usage WHERE tenant = ${'acme'}`),
+    );
+    expect(usage).toEqual([{ n: 3 }]);
+    const audit = await store.query(
+      render(
+        sql`SELECT actor, events_deleted, links_deleted FROM erasure_audit WHERE tenant = ${'acme'}`,
+      ),
+    );
+    expect(audit).toEqual([{ actor: 'rk_test', events_deleted: 2, links_deleted: 1 }]);
+    await store.close();
+  });
+
+  it('prunes old events and the links no remaining event refers to', async () => {
+    const store = await freshStore();
+    const day = 86_400_000;
+    await store.append([
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'old', userId: 'u1', timestamp: 10 * day }),
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'kept', userId: 'u2', timestamp: 10 * day }),
+      makeStoredEvent({ tenant: 'acme', anonymousId: 'kept', userId: null, timestamp: 40 * day }),
+    ]);
+    expect(await store.prune(20 * day)).toEqual({ events: 2, identityLinks: 1 });
+    expect(await store.countEvents('acme')).toBe(1);
+    expect(await store.identityLinks('acme')).toEqual([{ anonymousId: 'kept', userId: 'u2' }]);
+    await store.close();
+  });
+
+  it('writes CSV records in RFC 4180 form', async () => {
+    const store = await freshStore();
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-ch-csv-'));
+    try {
+      const path = join(dir, 'out.csv');
+      await store.writeCsv(
+        render(sql`SELECT ${'a,b'} AS x, ${''} AS y, NULL AS z, ${'say "hi"'} AS w`),
+        path,
+      );
+      expect(readFileSync(path, 'utf8')).toBe('"a,b","",,"say ""hi"""\r\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import type { ClickHouseConnection } from './clickhouseConnection';
+import { type ClickHouseMigration, clickhouseMigrations } from './migrations';
+
+/**
+ * Brings the ClickHouse schema up to date: creates `schema_migrations` if missing, then applies
+ * each migration not recorded yet, recording it after its last statement. Rejects, changing
+ * nothing, when the database holds a version newer than any in `list`. Resolves with the
+ * versions it applied.
+ *
+ * @example
+ * await runClickHouseMigrations(connection); // [1] on a new database, [] from then on
+ */
+export async function runClickHouseMigrations(
+  connection: ClickHouseConnection,
+  list: readonly ClickHouseMigration[] = clickhouseMigrations,
+): Promise<number[]> {
+  await connection.command(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, applied_at Int64)
+     ENGINE = MergeTree() ORDER BY version`,
+  );
+  const rows = await connection.rows('SELECT DISTINCT version FROM schema_migrations');
+  const applied = new Set(rows.map((row) => Number(row.version)));
+  const known = Math.max(0, ...list.map((migration) => migration.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > known) {
+    throw new Error(
+      `Database schema version ${newest} is newer than this collector supports (${known}); upgrade the collector.`,
+    );
+  }
+  const done: number[] = [];
+  for (const migration of list) {
+    if (applied.has(migration.version)) continue;
+    try {
+      for (const statement of migration.statements) await connection.command(statement);
+    } catch (error) {
+      throw new Error(
+        `Schema migration ${migration.version} (${migration.description}) failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    await connection.insert('schema_migrations', [
+      { version: migration.version, applied_at: Date.now() },
+    ]);
+    done.push(migration.version);
+  }
+  return done;
+}

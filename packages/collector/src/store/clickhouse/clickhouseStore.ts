@@ -1,0 +1,319 @@
+import { writeFile } from 'node:fs/promises';
+import { erasureSubjectHash } from '../../privacy/subject';
+import type { AppendResult, Row, SqlStatement, Store, StoredEvent } from '../store';
+import { ClickHouseConnection, parseClickHouseUrl } from './clickhouseConnection';
+import { runClickHouseMigrations } from './clickhouseMigrate';
+import { deleteRows } from './clickhouseMutations';
+import { bindStatement, encodeLiteral, encodeNumber, encodeString } from './literal';
+
+/** Ids per `IN` list: keeps statements well under the server's query size limit. */
+const CHUNK = 1000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Opens (creating and migrating when needed) a ClickHouse store at `url`
+ * (`clickhouse://host:8123/db`). Needs the optional peer `@clickhouse/client`.
+ *
+ * @example
+ * const store = await createClickHouseStore({ url: 'clickhouse://localhost:8123/sightline' });
+ */
+export async function createClickHouseStore(options: { url: string }): Promise<Store> {
+  const location = parseClickHouseUrl(options.url);
+  const { createClient } = await import('@clickhouse/client');
+  const admin = createClient({
+    url: location.httpUrl,
+    username: location.username,
+    password: location.password,
+  });
+  try {
+    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${location.database}` });
+  } finally {
+    await admin.close();
+  }
+  const connection = new ClickHouseConnection(
+    createClient({
+      url: location.httpUrl,
+      username: location.username,
+      password: location.password,
+      database: location.database,
+      // Long values are written as literals (no query parameters on 18.16): allow 16 MiB
+      // statements instead of the default 256 KiB.
+      clickhouse_settings: { max_query_size: '16777216' },
+    }),
+  );
+  try {
+    await runClickHouseMigrations(connection);
+    const [last] = await connection.rows('SELECT max(seq) AS seq FROM event_rows');
+    return new ClickHouseStore(connection, Number(last?.seq ?? 0) + 1);
+  } catch (error) {
+    await connection.client.close();
+    throw error;
+  }
+}
+
+class ClickHouseStore implements Store {
+  readonly kind = 'clickhouse';
+  readonly #connection: ClickHouseConnection;
+  /** Appends, erasures and prunes run one at a time, in call order. */
+  #writes: Promise<unknown> = Promise.resolve();
+  #nextSeq: number;
+
+  constructor(connection: ClickHouseConnection, nextSeq: number) {
+    this.#connection = connection;
+    this.#nextSeq = nextSeq;
+  }
+
+  append(events: readonly StoredEvent[]): Promise<AppendResult> {
+    return this.#serialised(() => this.#append(events));
+  }
+
+  async #append(events: readonly StoredEvent[]): Promise<AppendResult> {
+    const result: AppendResult = { stored: new Map(), duplicates: new Map() };
+    const byTenant = new Map<string, StoredEvent[]>();
+    for (const event of events) {
+      const list = byTenant.get(event.tenant) ?? [];
+      list.push(event);
+      byTenant.set(event.tenant, list);
+    }
+    const fresh: StoredEvent[] = [];
+    for (const [tenant, list] of byTenant) {
+      const stored = await this.findMessageIds(
+        tenant,
+        list.map((event) => event.messageId),
+      );
+      let count = 0;
+      for (const event of list) {
+        if (stored.has(event.messageId)) continue;
+        stored.add(event.messageId); // later copies in the batch are duplicates
+        fresh.push(event);
+        count++;
+      }
+      result.stored.set(tenant, count);
+      result.duplicates.set(tenant, list.length - count);
+    }
+    // Links of duplicates too: a link is a fact about ids, whichever copy carried it.
+    const links = identityLinkRows(events);
+    const seq = this.#nextSeq;
+    // Events first: a failure leaves at worst links without events, which are harmless and
+    // written again with the retry.
+    await this.#connection.insert(
+      'event_rows',
+      fresh.map((event, index) => eventRow(event, seq + index)),
+    );
+    this.#nextSeq = seq + fresh.length;
+    await this.#connection.insert('identity_link_rows', links);
+    return result;
+  }
+
+  query(statement: SqlStatement): Promise<Row[]> {
+    return this.#connection.rows(bindStatement(statement));
+  }
+
+  async writeCsv(statement: SqlStatement, path: string): Promise<void> {
+    // ClickHouse's CSV writer quotes every string and writes NULL as \N (18.16 has no setting to
+    // change either), so records are written here to the contract's RFC 4180 form instead.
+    const result = await this.#connection.client.query({
+      query: bindStatement(statement),
+      format: 'JSONCompact',
+    });
+    const body = (await result.json()) as unknown as { data: unknown[][] };
+    const text = body.data.map((row) => `${row.map(csvField).join(',')}\r\n`).join('');
+    await writeFile(path, text, { flag: 'wx' });
+  }
+
+  async findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let start = 0; start < messageIds.length; start += CHUNK) {
+      const ids = [...new Set(messageIds.slice(start, start + CHUNK))];
+      const rows = await this.#connection.rows(
+        `SELECT DISTINCT message_id FROM event_rows
+         WHERE tenant = ${encodeString(tenant)} AND has(${encodeLiteral(ids)}, message_id)`,
+      );
+      for (const row of rows) found.add(String(row.message_id));
+    }
+    return found;
+  }
+
+  async countEvents(tenant: string): Promise<number> {
+    const [row] = await this.#connection.rows(
+      `SELECT count() AS n FROM events WHERE tenant = ${encodeString(tenant)}`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async identityLinks(tenant: string): Promise<Array<{ anonymousId: string; userId: string }>> {
+    const rows = await this.#connection.rows(
+      `SELECT anonymous_id, user_id FROM identity_links WHERE tenant = ${encodeString(tenant)}
+       ORDER BY anonymous_id, user_id`,
+    );
+    return rows.map((row) => ({
+      anonymousId: String(row.anonymous_id),
+      userId: String(row.user_id),
+    }));
+  }
+
+  eraseUser(
+    tenant: string,
+    userId: string,
+    actor: string,
+  ): Promise<{ events: number; identityLinks: number }> {
+    return this.#serialised(async () => {
+      const connection = this.#connection;
+      const t = encodeString(tenant);
+      const u = encodeString(userId);
+      // The subject's definition (privacy/subject.ts), with the linked anonymous ids read first:
+      // mutations on old servers cannot run subqueries.
+      const linked = await connection.rows(
+        `SELECT DISTINCT anonymous_id FROM identity_link_rows WHERE tenant = ${t} AND user_id = ${u}`,
+      );
+      const anonymousIds = [userId, ...linked.map((row) => String(row.anonymous_id))];
+      const eventsWhere = `tenant = ${t} AND (user_id = ${u}
+        OR (isNull(user_id) AND has(${encodeLiteral(anonymousIds)}, assumeNotNull(anonymous_id))))`;
+      const linksWhere = `tenant = ${t} AND (user_id = ${u} OR anonymous_id = ${u})`;
+      const events = await count(connection, 'events', eventsWhere);
+      const identityLinks = await count(connection, 'identity_links', linksWhere);
+      await deleteRows(connection, 'event_rows', eventsWhere);
+      await deleteRows(connection, 'identity_link_rows', linksWhere);
+      await connection.insert('erasure_audit', [
+        {
+          tenant,
+          subject_hash: erasureSubjectHash(tenant, userId),
+          actor,
+          erased_at: Date.now(),
+          events_deleted: events,
+          links_deleted: identityLinks,
+        },
+      ]);
+      return { events, identityLinks };
+    });
+  }
+
+  prune(olderThanMs: number): Promise<{ events: number; identityLinks: number }> {
+    if (!Number.isFinite(olderThanMs)) {
+      return Promise.reject(new RangeError(`prune needs a cutoff in Unix ms, got ${olderThanMs}`));
+    }
+    return this.#serialised(async () => {
+      const connection = this.#connection;
+      const cutoff = encodeNumber(Math.floor(olderThanMs));
+      const eventsWhere = `"timestamp" < ${cutoff}`;
+      const events = await count(connection, 'events', eventsWhere);
+      await deleteRows(connection, 'event_rows', eventsWhere);
+      const stale = await connection.rows(
+        `SELECT tenant, anonymous_id, user_id FROM identity_links
+         WHERE first_seen < ${cutoff} AND (tenant, anonymous_id) NOT IN (
+           SELECT tenant, assumeNotNull(anonymous_id) FROM event_rows WHERE isNotNull(anonymous_id))`,
+      );
+      for (let start = 0; start < stale.length; start += CHUNK) {
+        const keys = stale
+          .slice(start, start + CHUNK)
+          .map(
+            (row) =>
+              `(${encodeString(String(row.tenant))}, ${encodeString(String(row.anonymous_id))}, ${encodeString(String(row.user_id))})`,
+          );
+        await deleteRows(
+          connection,
+          'identity_link_rows',
+          `(tenant, anonymous_id, user_id) IN (${keys.join(', ')})`,
+        );
+      }
+      return { events, identityLinks: stale.length };
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#connection.rows('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    await this.#writes.catch(() => {});
+    await this.#connection.client.close();
+  }
+
+  #serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(work, work);
+    this.#writes = run.catch(() => {});
+    return run;
+  }
+}
+
+async function count(
+  connection: ClickHouseConnection,
+  table: string,
+  where: string,
+): Promise<number> {
+  const [row] = await connection.rows(`SELECT count() AS n FROM ${table} WHERE ${where}`);
+  return Number(row?.n ?? 0);
+}
+
+/** One `event_rows` row; `day` is sent, as 18.16 fills omitted JSON fields with zero values. */
+function eventRow(event: StoredEvent, seq: number): Record<string, unknown> {
+  return {
+    tenant: event.tenant,
+    day: utcDay(event.timestamp),
+    message_id: event.messageId,
+    type: event.type,
+    event: event.event,
+    timestamp: Math.round(event.timestamp),
+    received_at: Math.round(event.receivedAt),
+    sent_at: event.sentAt === null ? null : Math.round(event.sentAt),
+    user_id: event.userId,
+    anonymous_id: event.anonymousId,
+    session_id: event.sessionId,
+    group_id: event.groupId,
+    previous_id: event.previousId,
+    utm_source: event.utmSource,
+    utm_medium: event.utmMedium,
+    utm_campaign: event.utmCampaign,
+    utm_term: event.utmTerm,
+    utm_content: event.utmContent,
+    referrer_domain: event.referrerDomain,
+    revenue: event.revenue,
+    currency: event.currency,
+    browser: event.browser,
+    os: event.os,
+    device_type: event.deviceType,
+    ip: event.ip,
+    properties: event.properties,
+    traits: event.traits,
+    context: event.context,
+    seq,
+  };
+}
+
+/** Identity links carried by `events`, once each with the earliest event time of the batch. */
+function identityLinkRows(events: readonly StoredEvent[]): Array<Record<string, unknown>> {
+  const links = new Map<string, Record<string, unknown> & { first_seen: number }>();
+  const add = (event: StoredEvent, anonymousId: string, userId: string) => {
+    const key = `${event.tenant}\u0000${anonymousId}\u0000${userId}`;
+    const known = links.get(key);
+    const at = Math.round(event.timestamp);
+    if (known) known.first_seen = Math.min(known.first_seen, at);
+    else
+      links.set(key, {
+        tenant: event.tenant,
+        anonymous_id: anonymousId,
+        user_id: userId,
+        first_seen: at,
+      });
+  };
+  for (const event of events) {
+    if (event.userId === null) continue;
+    if (event.anonymousId !== null) add(event, event.anonymousId, event.userId);
+    if (event.type === 'alias' && event.previousId !== null)
+      add(event, event.previousId, event.userId);
+  }
+  return [...links.values()];
+}
+
+function utcDay(ms: number): string {
+  if (!Number.isFinite(ms)) throw new RangeError(`Invalid timestamp: ${ms}.`);
+  return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** One RFC 4180 field: NULL empty, empty text `""`, quoted when it holds `,` `"` CR or LF. */
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  if (text === '') return '""';
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

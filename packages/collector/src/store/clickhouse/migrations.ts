@@ -1,0 +1,97 @@
+/** One schema change, applied once per database, in ascending `version` order. */
+export interface ClickHouseMigration {
+  readonly version: number;
+  readonly description: string;
+  /**
+   * Statements run one by one (one statement per request; ClickHouse has no transactions), each
+   * idempotent (`IF NOT EXISTS`) so a migration interrupted half-way completes when run again.
+   */
+  readonly statements: readonly string[];
+}
+
+/**
+ * The ClickHouse schema, oldest first. Never edit an applied migration: append a new one.
+ *
+ * Written for ClickHouse 18.16 and later: no `DateTime64`, so instants are `Int64` Unix
+ * milliseconds (UTC), with the UTC `day` stored beside them for partitioning and sorting.
+ * Raw tables carry a `_rows` suffix; the names the query compiler reads (`events`,
+ * `identity_links`, `daily_usage`) are views that dedupe or merge at read time, so every query
+ * is correct before background merges run.
+ */
+export const clickhouseMigrations: readonly ClickHouseMigration[] = [
+  {
+    version: 1,
+    description: 'create events, identity_links, daily_usage and erasure_audit',
+    statements: [
+      // A re-sent (tenant, messageId) collapses in merges (same key: the store computes `day`
+      // from the event's timestamp); `events` applies FINAL so reads never see both copies.
+      `CREATE TABLE IF NOT EXISTS event_rows (
+        tenant String,
+        day Date,
+        message_id String,
+        type String,
+        event Nullable(String),
+        "timestamp" Int64,
+        received_at Int64,
+        sent_at Nullable(Int64),
+        user_id Nullable(String),
+        anonymous_id Nullable(String),
+        session_id Nullable(String),
+        group_id Nullable(String),
+        previous_id Nullable(String),
+        utm_source Nullable(String),
+        utm_medium Nullable(String),
+        utm_campaign Nullable(String),
+        utm_term Nullable(String),
+        utm_content Nullable(String),
+        referrer_domain Nullable(String),
+        revenue Nullable(Float64),
+        currency Nullable(String),
+        browser Nullable(String),
+        os Nullable(String),
+        device_type Nullable(String),
+        ip Nullable(String),
+        properties String,
+        traits String,
+        context String,
+        seq Int64
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (tenant, day, message_id)`,
+      'CREATE VIEW IF NOT EXISTS events AS SELECT * FROM event_rows FINAL',
+      // Links may be written more than once (several collectors); the view keeps the earliest.
+      `CREATE TABLE IF NOT EXISTS identity_link_rows (
+        tenant String,
+        anonymous_id String,
+        user_id String,
+        first_seen Int64
+      ) ENGINE = ReplacingMergeTree()
+      ORDER BY (tenant, anonymous_id, user_id, first_seen)`,
+      `CREATE VIEW IF NOT EXISTS identity_links AS
+        SELECT tenant, anonymous_id, user_id, min(first_seen) AS first_seen
+        FROM identity_link_rows GROUP BY tenant, anonymous_id, user_id`,
+      // Fed at insert time by the materialized view; erasure and retention never touch it.
+      `CREATE TABLE IF NOT EXISTS daily_usage_rows (
+        tenant String,
+        day Date,
+        event String,
+        count UInt64
+      ) ENGINE = SummingMergeTree(count)
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (tenant, day, event)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS daily_usage_feed TO daily_usage_rows AS
+        SELECT tenant, day, ifNull(event, type) AS event, toUInt64(1) AS count FROM event_rows`,
+      `CREATE VIEW IF NOT EXISTS daily_usage AS
+        SELECT tenant, day, event, sum(count) AS count
+        FROM daily_usage_rows GROUP BY tenant, day, event`,
+      `CREATE TABLE IF NOT EXISTS erasure_audit (
+        tenant String,
+        subject_hash String,
+        actor String,
+        erased_at Int64,
+        events_deleted UInt64,
+        links_deleted UInt64
+      ) ENGINE = MergeTree() ORDER BY (tenant, erased_at)`,
+    ],
+  },
+];
