@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { devWriteKey } from '../../scripts/devWriteKey.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const SDK = fileURLToPath(
   new URL('../../packages/browser/dist/sightline.global.js', import.meta.url),
 );
@@ -42,16 +42,6 @@ export function startDemo({ port, collectorUrl, writeKey, host = '127.0.0.1' }) 
     }
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
-}
-
-/** The dev write key the collector CLI generated, waiting for the CLI to write it. */
-async function devWriteKey() {
-  const file = `${root}.sightline/dev-keys.json`;
-  for (let waited = 0; !existsSync(file); waited += 200) {
-    if (waited > 30_000) throw new Error(`${file} did not appear: is the collector running?`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return JSON.parse(readFileSync(file, 'utf8')).writeKey;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

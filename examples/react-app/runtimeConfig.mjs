@@ -3,12 +3,6 @@
  * serve.mjs (production) and vite.config.ts (development); kept apart from serve.mjs, whose
  * command-line entry must not run when Vite loads its config.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
 /**
  * The inline script that hands the app its collector, for the top of index.html.
  *
@@ -21,17 +15,4 @@ export function runtimeConfigScript({ host, writeKey }) {
   return `<script>window.__SIGHTLINE__ = ${json};</script>`;
 }
 
-/**
- * The dev write key the collector CLI generated, waiting up to 30 s for the CLI to write it.
- *
- * @example
- * const writeKey = process.env.SIGHTLINE_WRITE_KEY ?? (await devWriteKey());
- */
-export async function devWriteKey() {
-  const file = join(root, '.sightline', 'dev-keys.json');
-  for (let waited = 0; !existsSync(file); waited += 200) {
-    if (waited > 30_000) throw new Error(`${file} did not appear: is the collector running?`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return JSON.parse(readFileSync(file, 'utf8')).writeKey;
-}
+export { devWriteKey } from '../../scripts/devWriteKey.mjs';

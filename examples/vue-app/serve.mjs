@@ -13,8 +13,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devWriteKey } from '../../scripts/devWriteKey.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = fileURLToPath(new URL('./dist', import.meta.url));
 const PLACEHOLDER = '<!-- sightline:config -->';
 const TYPES = {
@@ -75,16 +75,6 @@ export function startVueApp({ port, collectorUrl, writeKey, host = '127.0.0.1', 
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
-}
-
-/** The dev write key the collector CLI generated, waiting for the CLI to write it. */
-async function devWriteKey() {
-  const file = `${root}.sightline/dev-keys.json`;
-  for (let waited = 0; !existsSync(file); waited += 200) {
-    if (waited > 30_000) throw new Error(`${file} did not appear: is the collector running?`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return JSON.parse(readFileSync(file, 'utf8')).writeKey;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
