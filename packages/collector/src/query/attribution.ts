@@ -76,7 +76,7 @@ export async function computeAttribution(
         count(*) FILTER (WHERE e.event = ${query.paymentEvent}) AS conversions,
         ${dialect.double(sql`coalesce(sum(e.revenue) FILTER (WHERE e.type = 'track'), 0)`)} AS revenue
       FROM in_range e LEFT JOIN credit c ON c.user_key = e.user_key
-      GROUP BY ALL`),
+      GROUP BY 1, 2, 3, 4`),
   );
   const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
   const channels: Channel[] = rows.map((row) => ({

@@ -140,7 +140,7 @@ async function funnelRows(
       SELECT f.user_key, f.bd${carried}, min(s.ts) AS ${raw(`t${k}`)}
       FROM ${previous} f JOIN ev s ON s.user_key = f.user_key AND s.${raw(`s${k}`)}
         AND s.ts > f.${raw(`t${k - 1}`)} AND s.ts <= ${dialect.plusSeconds(sql`f.t1`, windowSeconds)}
-      GROUP BY ALL
+      GROUP BY f.user_key, f.bd${carried}
     )`);
   }
   const selects = steps.map((_, index) => {

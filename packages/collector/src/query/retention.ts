@@ -79,7 +79,7 @@ export async function computeRetention(
       kept AS (
         SELECT c.cohort, ${dialect.periodsBetween(interval, sql`c.cohort`, sql`r.period`)} AS k, count(*) AS users
         FROM cohorts c JOIN returns r ON r.user_key = c.user_key AND r.period > c.cohort
-        GROUP BY ALL
+        GROUP BY 1, 2
       )
       SELECT ${dialect.text(sql`s.cohort`)} AS cohort, s.users AS size, k.k AS k, k.users AS kept
       FROM sizes s LEFT JOIN kept k ON k.cohort = s.cohort AND k.k < ${periods}

@@ -104,7 +104,7 @@ function csvStream(
         render(sql`SELECT count(*) AS rows, min(seq) AS lowest FROM (
           SELECT events.seq AS seq FROM events WHERE ${where}
             AND events.seq < CAST(${before} AS BIGINT) AND events.seq >= CAST(${lowest} AS BIGINT)
-            ORDER BY events.seq DESC LIMIT ${size})`),
+            ORDER BY events.seq DESC LIMIT ${size}) AS page`),
       );
       page = { rows: Number(row?.rows ?? 0), lowest: Number(row?.lowest ?? 0) };
       if (page.rows === size || lowest === 0) break;

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDialect } from '../../query/postgresDialect';
 import { render, sql } from '../../query/sql';
 import { openStore } from '../../store/openStore';
-import { toPostgresSql } from '../../store/postgres/compatSql';
 import { createPostgresStore } from '../../store/postgres/postgresStore';
 import type { Store } from '../../store/store';
 import { makeStoredEvent } from '../storedEvent';
@@ -211,18 +210,6 @@ describe('PostgreSQL store', () => {
     );
     expect(await readFile(path, 'utf8')).toBe('"a,b",,"","say ""hi""\r\nok",1.5\r\n');
     await rm(directory, { recursive: true, force: true });
-  });
-
-  it('rewrites GROUP BY ALL and unaliased subqueries for PostgreSQL 15', () => {
-    expect(toPostgresSql(`SELECT a, f(b, c) AS d, count(*) AS n FROM t GROUP BY ALL`)).toBe(
-      'SELECT a, f(b, c) AS d, count(*) AS n FROM t GROUP BY 1, 2',
-    );
-    expect(toPostgresSql(`SELECT count(*) FROM (SELECT 'FROM (SELECT' AS x) WHERE true`)).toBe(
-      `SELECT count(*) FROM (SELECT 'FROM (SELECT' AS x) AS subquery_1 WHERE true`,
-    );
-    expect(toPostgresSql('SELECT x FROM (SELECT 1 AS x) s')).toBe(
-      'SELECT x FROM (SELECT 1 AS x) s',
-    );
   });
 
   it('rejects reads and writes after close with a clear error', async () => {

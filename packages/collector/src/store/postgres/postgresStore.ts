@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { AppendResult, Row, SqlStatement, SqlValue, Store, StoredEvent } from '../store';
-import { toPostgresSql } from './compatSql';
 import { csvRecord } from './csvRecord';
 import { runPostgresMigrations } from './migrations';
 import { eraseSubject, pruneBefore } from './postgresDeletes';
@@ -92,9 +91,7 @@ class PostgresStore implements Store {
   }
 
   async query(statement: SqlStatement): Promise<Row[]> {
-    const result = await this.#read(() =>
-      this.#reads.query(toPostgresSql(statement.text), bindValues(statement)),
-    );
+    const result = await this.#read(() => this.#reads.query(statement.text, bindValues(statement)));
     return result.rows;
   }
 
@@ -106,7 +103,7 @@ class PostgresStore implements Store {
   async writeCsv(statement: SqlStatement, path: string): Promise<void> {
     const result = await this.#read(() =>
       this.#reads.query({
-        text: toPostgresSql(statement.text),
+        text: statement.text,
         values: bindValues(statement),
         rowMode: 'array',
       }),
