@@ -12,6 +12,10 @@ export interface ClickHouseTestServer {
   storeUrl(database: string): string;
   /** Runs one statement over HTTP; resolves with the response text. */
   run(statement: string): Promise<string>;
+  /** Stops the server process (SIGTERM, or `SIGKILL` for a crash), keeping its data and ports. */
+  halt(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the server again after `halt`, on the same data and ports. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,41 +71,50 @@ export async function startClickHouse(): Promise<ClickHouseTestServer> {
 </yandex>
 `,
   );
-  const child: ChildProcess = spawn(BINARY, [`--config-file=${join(dir, 'config.xml')}`], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  const halt = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill(signal);
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
     }
+  };
+  const stop = async () => {
+    await halt('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`clickhouse-server exited (${child.exitCode}): ${stderr}`);
+  const launch = async () => {
+    const started = spawn(BINARY, [`--config-file=${join(dir, 'config.xml')}`], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = started;
+    started.stderr?.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (started.exitCode !== null) {
+        await stop();
+        throw new Error(`clickhouse-server exited (${started.exitCode}): ${stderr}`);
+      }
+      const ok = await fetch(`${httpUrl}/ping`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ok) return;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`clickhouse-server did not answer /ping within 30 s: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const ok = await fetch(`${httpUrl}/ping`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`clickhouse-server did not answer /ping within 30 s: ${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  };
+  await launch();
   return {
     httpUrl,
     storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
@@ -111,6 +124,8 @@ export async function startClickHouse(): Promise<ClickHouseTestServer> {
       if (!response.ok) throw new Error(text);
       return text;
     },
+    halt,
+    resume: launch,
     stop,
   };
 }

@@ -31,9 +31,9 @@ describe('ClickHouse store', () => {
     await store.close();
     const again = await openStore(server.storeUrl(`store_test_${databases}`));
     const versions = await server.run(
-      `SELECT version FROM store_test_${databases}.schema_migrations FORMAT TSV`,
+      `SELECT version FROM store_test_${databases}.schema_migrations ORDER BY version FORMAT TSV`,
     );
-    expect(versions.trim()).toBe('1');
+    expect(versions.trim().split('\n')).toEqual(['1', '2']);
     await again.close();
   });
 
@@ -83,7 +83,43 @@ describe('ClickHouse store', () => {
       ),
     );
     expect(rows).toEqual([{ n: 1, ids: 1 }]);
+    // The usage rollup counts the event once too (quotas and /v1/usage read it).
+    const usage = await store.query(
+      render(sql`SELECT event, count FROM daily_usage WHERE tenant = ${'acme'}`),
+    );
+    expect(usage).toEqual([{ event: event.event, count: 1 }]);
     await store.close();
+  });
+
+  it('upgrades a version-1 rollup without losing the counts of pruned days', async () => {
+    const database = `store_test_${++databases}`;
+    const store = await openStore(server.storeUrl(database));
+    await store.close();
+    // A database as version 1 left it: events, and usage counts of days whose events are gone.
+    await server.run(`DROP TABLE ${database}.daily_usage_ids_feed`);
+    await server.run(`DROP TABLE ${database}.daily_usage_ids`);
+    await server.run(`DROP TABLE ${database}.daily_usage`);
+    await server.run(`ALTER TABLE ${database}.schema_migrations DELETE WHERE version = 2`);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the mutation above is async
+    await server.run(
+      `INSERT INTO ${database}.daily_usage_rows VALUES ('acme', '2020-01-01', 'old_event', 7)`,
+    );
+    const upgraded = await openStore(server.storeUrl(database));
+    const kept = makeStoredEvent({
+      tenant: 'acme',
+      event: 'kept',
+      timestamp: Date.UTC(2024, 0, 2),
+    });
+    await upgraded.append([kept]);
+    const usage = await upgraded.query(
+      render(sql`SELECT toString(day) AS day, event, count FROM daily_usage
+        WHERE tenant = ${'acme'} ORDER BY day`),
+    );
+    expect(usage).toEqual([
+      { day: '2020-01-01', event: 'old_event', count: 7 },
+      { day: '2024-01-02', event: 'kept', count: 1 },
+    ]);
+    await upgraded.close();
   });
 
   it('records identity links with the earliest time and answers queries with typed rows', async () => {

@@ -44,7 +44,7 @@ export async function createClickHouseStore(options: { url: string }): Promise<S
   try {
     await runClickHouseMigrations(connection);
     const [last] = await connection.rows('SELECT max(seq) AS seq FROM event_rows');
-    return new ClickHouseStore(connection, Number(last?.seq ?? 0) + 1);
+    return new ClickHouseStore(connection, Number(last?.seq ?? 0));
   } catch (error) {
     await connection.client.close();
     throw error;
@@ -56,11 +56,25 @@ class ClickHouseStore implements Store {
   readonly #connection: ClickHouseConnection;
   /** Appends, erasures and prunes run one at a time, in call order. */
   #writes: Promise<unknown> = Promise.resolve();
-  #nextSeq: number;
+  /** The last `seq` this process gave out (or the largest stored when it opened the store). */
+  #lastSeq: number;
 
-  constructor(connection: ClickHouseConnection, nextSeq: number) {
+  constructor(connection: ClickHouseConnection, lastSeq: number) {
     this.#connection = connection;
-    this.#nextSeq = nextSeq;
+    this.#lastSeq = lastSeq;
+  }
+
+  /**
+   * The first of `count` consecutive `seq` values: the arrival time in microseconds, kept
+   * increasing within this process. Several collector processes write to one ClickHouse without
+   * coordinating, so two of them can give out the same `seq`; reads order and page by
+   * (`seq`, `message_id`), which is unique per tenant.
+   */
+  #takeSeqs(count: number): number {
+    const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const first = Math.max(now, this.#lastSeq + 1);
+    this.#lastSeq = first + count - 1;
+    return first;
   }
 
   append(events: readonly StoredEvent[]): Promise<AppendResult> {
@@ -93,14 +107,13 @@ class ClickHouseStore implements Store {
     }
     // Links of duplicates too: a link is a fact about ids, whichever copy carried it.
     const links = identityLinkRows(events);
-    const seq = this.#nextSeq;
+    const seq = this.#takeSeqs(fresh.length);
     // Events first: a failure leaves at worst links without events, which are harmless and
     // written again with the retry.
     await this.#connection.insert(
       'event_rows',
       fresh.map((event, index) => eventRow(event, seq + index)),
     );
-    this.#nextSeq = seq + fresh.length;
     await this.#connection.insert('identity_link_rows', links);
     return result;
   }

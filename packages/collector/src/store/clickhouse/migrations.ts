@@ -94,4 +94,41 @@ export const clickhouseMigrations: readonly ClickHouseMigration[] = [
       ) ENGINE = MergeTree() ORDER BY (tenant, erased_at)`,
     ],
   },
+  {
+    version: 2,
+    description:
+      'daily_usage counts distinct message ids, exact when collectors insert a copy twice',
+    statements: [
+      // Several collectors dedupe only what each has seen: a batch resent to another instance is
+      // inserted twice and collapses in event_rows, but a plain count rollup would count it
+      // twice. The rollup keeps, per (tenant, day, event), the exact set of message ids (as
+      // 128-bit hashes), so a copy adds nothing, and it still outlives pruned raw events.
+      `CREATE TABLE IF NOT EXISTS daily_usage_ids (
+        tenant String,
+        day Date,
+        event String,
+        ids AggregateFunction(uniqExact, String)
+      ) ENGINE = AggregatingMergeTree()
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (tenant, day, event)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS daily_usage_ids_feed TO daily_usage_ids AS
+        SELECT tenant, day, ifNull(event, type) AS event, uniqExactState(message_id) AS ids
+        FROM event_rows GROUP BY tenant, day, event`,
+      // Events stored before the feed existed; one inserted twice meanwhile is still one id.
+      `INSERT INTO daily_usage_ids
+        SELECT tenant, day, ifNull(event, type) AS event, uniqExactState(message_id) AS ids
+        FROM event_rows GROUP BY tenant, day, event`,
+      'DROP TABLE IF EXISTS daily_usage_feed',
+      'DROP TABLE IF EXISTS daily_usage',
+      // Counts of version 1 survive only for days whose raw events were pruned before this ran.
+      `CREATE VIEW IF NOT EXISTS daily_usage AS
+        SELECT tenant, day, event, sum(count) AS count FROM (
+          SELECT tenant, day, event, toUInt64(uniqExactMerge(ids)) AS count
+          FROM daily_usage_ids GROUP BY tenant, day, event
+          UNION ALL
+          SELECT tenant, day, event, count FROM daily_usage_rows
+          WHERE (tenant, day, event) NOT IN (SELECT tenant, day, event FROM daily_usage_ids)
+        ) GROUP BY tenant, day, event`,
+    ],
+  },
 ];
