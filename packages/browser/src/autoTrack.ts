@@ -1,4 +1,5 @@
 import type { Properties } from '@sightline/core';
+import { listen } from './listen';
 
 export interface AutoTrackOptions {
   /** Attribute prefix: `data-analytics` reads `data-analytics-track`, `…-prop-*`, `…-form`. */
@@ -92,13 +93,16 @@ export function watchDataAttributes(track: Track, options: AutoTrackOptions = {}
     track('form_submitted', formProperties(form));
   };
 
-  const listeners: Array<[string, (event: Event) => void]> = [];
-  if (options.clicks !== false) listeners.push(['click', onClick]);
-  if (options.forms !== false) {
-    listeners.push(['input', onInteraction], ['change', onInteraction], ['submit', onSubmit]);
-  }
-  for (const [type, listener] of listeners) document.addEventListener(type, listener, true);
-  return () => {
-    for (const [type, listener] of listeners) document.removeEventListener(type, listener, true);
-  };
+  return listen(
+    document,
+    {
+      ...(options.clicks !== false && { click: onClick }),
+      ...(options.forms !== false && {
+        input: onInteraction,
+        change: onInteraction,
+        submit: onSubmit,
+      }),
+    },
+    true,
+  );
 }

@@ -1,6 +1,7 @@
 import {
-  createFetchTransport,
+  batchUrl,
   type OutgoingBatch,
+  postBatch,
   serializeBatch,
   type Transport,
 } from '@sightline/core';
@@ -37,14 +38,7 @@ export function createBeaconTransport(
   } = {},
 ): Transport {
   const hidden = options.hidden ?? (() => document.visibilityState === 'hidden');
-  // Core's fetch transport does the request: timeout, Retry-After, error bodies, keepalive.
-  const fetchTransport = createFetchTransport({
-    host,
-    writeKey,
-    writeKeyIn: 'body',
-    timeoutMs: options.timeoutMs,
-  });
-  const url = `${host.replace(/\/+$/, '')}/v1/batch`;
+  const url = batchUrl(host);
   const online = () =>
     navigator.onLine
       ? undefined
@@ -53,18 +47,22 @@ export function createBeaconTransport(
   let lastBeacon = -Infinity;
   const post = async (batch: OutgoingBatch) => {
     const keepalive = hidden();
+    const body = serializeBatch(batch, writeKey);
     try {
-      return await fetchTransport.send({ ...batch, keepalive });
+      // Core's request: timeout, Retry-After, error bodies.
+      return await postBatch(
+        fetch,
+        url,
+        { headers: { 'content-type': 'text/plain' }, body, keepalive },
+        options.timeoutMs ?? 10_000,
+      );
     } catch (error) {
       // One beacon per 30 s: retries of a page that stays hidden must not resend it each time.
       const now = Date.now();
       if (
         keepalive &&
         now - lastBeacon > BEACON_INTERVAL_MS &&
-        navigator.sendBeacon?.(
-          url,
-          new Blob([serializeBatch(batch, writeKey)], { type: 'text/plain' }),
-        )
+        navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' }))
       ) {
         lastBeacon = now;
         throw new Error('sent with sendBeacon: kept until the collector acknowledges it');

@@ -2,24 +2,25 @@ import {
   type Analytics,
   type AnalyticsOptions,
   type CallOptions,
-  createAnalytics,
+  createMemoryStorage,
+  createPlatformAnalytics,
   type EventCatalog,
   type EventContext,
   type PipelineStep,
   type Properties,
   STORAGE_KEYS,
-  type StoragePort,
 } from '@sightline/core';
 import { type AttributionOptions, createAttribution } from './attribution';
 import { type AutoTrackOptions, watchDataAttributes } from './autoTrack';
 import { createBeaconTransport, KEEPALIVE_BYTES } from './beaconTransport';
 import { createFlushLock } from './flushLock';
+import { listen } from './listen';
 import { type PageViewOptions, watchPageViews } from './pageViews';
 import { createSessions } from './session';
 import {
   createBrowserStorage,
   localStorageIfUsable,
-  memoryStorage,
+  routeStorage,
   type StorageOptions,
 } from './storage';
 import { createTabQueue, localQueueStore, type QueueStore } from './tabQueue';
@@ -76,16 +77,7 @@ const DAY_MS = 86_400_000;
 /** The same calls, doing nothing: what servers get during SSR. */
 function inertAnalytics(): BrowserAnalytics {
   const nothing = () => {};
-  const stats = {
-    enqueued: 0,
-    queued: 0,
-    inFlight: 0,
-    pendingConsent: 0,
-    sent: 0,
-    retried: 0,
-    deadLettered: 0,
-    dropped: {},
-  };
+  const done = async () => {};
   const consentState = Object.freeze({});
   return {
     track: nothing,
@@ -97,10 +89,19 @@ function inertAnalytics(): BrowserAnalytics {
     reset: nothing,
     optOut: nothing,
     optIn: nothing,
-    flush: async () => {},
-    close: async () => {},
-    ready: async () => {},
-    stats: () => ({ ...stats, dropped: {} }),
+    flush: done,
+    close: done,
+    ready: done,
+    stats: () => ({
+      enqueued: 0,
+      queued: 0,
+      inFlight: 0,
+      pendingConsent: 0,
+      sent: 0,
+      retried: 0,
+      deadLettered: 0,
+      dropped: {},
+    }),
     user: () => ({ anonymousId: undefined, userId: undefined }),
     consent: {
       get: () => 'denied',
@@ -183,13 +184,10 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
   // Heartbeats need synchronous storage; without localStorage, other tabs' queues count as gone
   // (picked up at once: sent twice, stored once).
   const tabs =
-    queueStore && createTabQueue(queueStore, local ?? memoryStorage(), queueKey, deliverOrphans);
-  const queue = tabs?.storage ?? memoryStorage();
-  const coreStorage: StoragePort = {
-    getItem: (key) => (key === queueKey ? queue : storage).getItem(key),
-    setItem: (key, value) => (key === queueKey ? queue : storage).setItem(key, value),
-    removeItem: (key) => (key === queueKey ? queue : storage).removeItem(key),
-  };
+    queueStore &&
+    createTabQueue(queueStore, local ?? createMemoryStorage(), queueKey, deliverOrphans);
+  const queue = tabs?.storage ?? createMemoryStorage();
+  const coreStorage = routeStorage((key) => (key === queueKey ? queue : storage));
   const sessions = createSessions(storage, options.sessionTimeoutMs ?? 30 * 60_000);
   const attribution =
     options.attribution === false
@@ -207,20 +205,25 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
 
   // Resolving the zone builds a DateTimeFormat: once per page, not once per event.
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const context = (): EventContext => {
-    const { href, pathname, search } = location;
-    return {
-      page: { path: pathname, url: href, referrer, title: document.title, search },
-      userAgent: navigator.userAgent,
-      locale: navigator.language,
-      timezone,
-      screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
-      sessionId,
-      ...attribution?.context(),
-    };
-  };
+  /** The page as events describe it: in `context.page`, and as a page view's properties. */
+  const pageInfo = () => ({
+    path: location.pathname,
+    url: location.href,
+    referrer,
+    title: document.title,
+    search: location.search,
+  });
+  const context = (): EventContext => ({
+    page: pageInfo(),
+    userAgent: navigator.userAgent,
+    locale: navigator.language,
+    timezone,
+    screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
+    sessionId,
+    ...attribution?.context(),
+  });
 
-  const core = createAnalytics({
+  const core = createPlatformAnalytics({
     maxBatchBytes: KEEPALIVE_BYTES,
     maxEventAgeMs: 7 * DAY_MS,
     // localStorage holds about 5 MB per site, shared with the app.
@@ -268,14 +271,10 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
   let lastPage: string | undefined;
   const page = active(
     (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
-      const { href, pathname, search } = location;
+      const href = location.href;
       if (lastPage !== undefined && lastPage !== href) referrer = lastPage;
       lastPage = href;
-      core.page(
-        name,
-        { path: pathname, url: href, referrer, title: document.title, search, ...properties },
-        call,
-      );
+      core.page(name, { ...pageInfo(), ...properties }, call);
     },
   );
 
@@ -297,27 +296,24 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
   // Page hide: send what is queued now, with keepalive (see createBeaconTransport). Safari may
   // fire pagehide while the document still says "visible".
   const flush = () => void core.flush();
-  const onVisibility = () => {
-    if (document.visibilityState === 'hidden') flush();
-  };
-  const onPageHide = () => {
-    hiding = true;
-    flush();
-  };
-  const onPageShow = () => {
-    hiding = false;
-  };
-  const listeners: Array<[EventTarget, string, () => void]> = [
-    [document, 'visibilitychange', onVisibility],
-    [window, 'pagehide', onPageHide],
-    [window, 'pageshow', onPageShow],
-    [window, 'online', flush],
-  ];
-  for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
   if (tabs) stops.push(tabs.stop);
-  stops.push(() => {
-    for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
-  });
+  stops.push(
+    listen(document, {
+      visibilitychange() {
+        if (document.visibilityState === 'hidden') flush();
+      },
+    }),
+    listen(window, {
+      pagehide() {
+        hiding = true;
+        flush();
+      },
+      pageshow() {
+        hiding = false;
+      },
+      online: flush,
+    }),
+  );
 
   return {
     ...core,

@@ -1,3 +1,5 @@
+import { listen } from './listen';
+
 export interface PageViewOptions {
   /** Count a change of `location.hash` alone as a new page (hash routers). Default false. */
   hashChanges?: boolean;
@@ -27,30 +29,28 @@ export function watchPageViews(onPage: () => void, options: PageViewOptions = {}
     last = key();
     onPage();
   };
-  const history = window.history;
-  const originals = { pushState: history.pushState, replaceState: history.replaceState };
-  const patch = (name: 'pushState' | 'replaceState') => {
-    const original = originals[name];
+  // Each patch returns its undo, which restores only what is still ours: a router that wrapped
+  // ours after us keeps its wrapper.
+  const unpatch = (['pushState', 'replaceState'] as const).map((name) => {
+    const original = history[name];
     const patched: History[typeof name] = function (this: History, ...args) {
       const result = original.apply(this, args);
       check();
       return result;
     };
     history[name] = patched;
-    return patched;
-  };
-  const patched = { pushState: patch('pushState'), replaceState: patch('replaceState') };
-  addEventListener('popstate', check);
-  if (options.hashChanges) addEventListener('hashchange', check);
-  addEventListener('pageshow', restored);
+    return () => {
+      if (history[name] === patched) history[name] = original;
+    };
+  });
+  const unlisten = listen(window, {
+    popstate: check,
+    pageshow: restored,
+    ...(options.hashChanges && { hashchange: check }),
+  });
   check();
   return () => {
-    // Restore only what is still ours: a router that wrapped ours after us keeps its wrapper.
-    for (const name of ['pushState', 'replaceState'] as const) {
-      if (history[name] === patched[name]) history[name] = originals[name];
-    }
-    removeEventListener('popstate', check);
-    removeEventListener('hashchange', check);
-    removeEventListener('pageshow', restored);
+    for (const undo of unpatch) undo();
+    unlisten();
   };
 }

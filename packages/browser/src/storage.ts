@@ -1,9 +1,6 @@
-/** A synchronous key/value store: `localStorage`'s shape. */
-export interface SyncStorage {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-  removeItem(key: string): void;
-}
+import { createMemoryStorage, type StoragePort, type SyncStorage } from '@sightline/core';
+
+export type { SyncStorage };
 
 /**
  * Where the SDK keeps the anonymous id, the user id, consent, the session and attribution:
@@ -19,16 +16,6 @@ export interface StorageOptions {
    * anonymous id. Default: the current host only.
    */
   cookieDomain?: string;
-}
-
-/** A store in memory: cookieless mode, and the fallback when nothing else works. */
-export function memoryStorage(): SyncStorage {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key) => items.get(key) ?? null,
-    setItem: (key, value) => void items.set(key, value),
-    removeItem: (key) => void items.delete(key),
-  };
 }
 
 /** A year, in seconds: how long cookies live (renewed on every write). */
@@ -90,12 +77,23 @@ const SHARED_KEYS = new Set(['sightline.anonymousId', 'sightline.userId']);
  */
 export function createBrowserStorage(options: StorageOptions = {}): SyncStorage {
   const persistence = options.persistence ?? 'localStorage';
-  if (persistence === 'memory') return memoryStorage();
+  if (persistence === 'memory') return createMemoryStorage();
   const cookies = navigator.cookieEnabled ? cookieStorage(options.cookieDomain) : undefined;
   const local = persistence === 'localStorage' ? localStorageIfUsable() : undefined;
-  if (!local) return cookies ?? memoryStorage();
+  if (!local) return cookies ?? createMemoryStorage();
   if (!cookies || !options.cookieDomain) return local;
-  const pick = (key: string) => (SHARED_KEYS.has(key) ? cookies : local);
+  return routeStorage((key) => (SHARED_KEYS.has(key) ? cookies : local));
+}
+
+/**
+ * One storage over several: `pick` names the one each key lives in.
+ *
+ * @example
+ * routeStorage((key) => (key === queueKey ? queueStorage : localStorage));
+ */
+export function routeStorage(pick: (key: string) => SyncStorage): SyncStorage;
+export function routeStorage(pick: (key: string) => StoragePort): StoragePort;
+export function routeStorage(pick: (key: string) => StoragePort): StoragePort {
   return {
     getItem: (key) => pick(key).getItem(key),
     setItem: (key, value) => pick(key).setItem(key, value),

@@ -1,4 +1,5 @@
 import type { StoragePort } from '@sightline/core';
+import { listen } from './listen';
 import type { SyncStorage } from './storage';
 
 /** How often a tab says it is alive, and after how long without it a tab counts as gone. */
@@ -175,8 +176,7 @@ export function createTabQueue(
     alive();
     timer = setInterval(beat, HEARTBEAT_MS);
   };
-  addEventListener('pagehide', onHide);
-  addEventListener('pageshow', onShow);
+  const unlisten = listen(window, { pagehide: onHide, pageshow: onShow });
 
   return {
     storage: {
@@ -186,8 +186,7 @@ export function createTabQueue(
     },
     stop() {
       onHide();
-      removeEventListener('pagehide', onHide);
-      removeEventListener('pageshow', onShow);
+      unlisten();
     },
   };
 }

@@ -4,9 +4,9 @@ import { createDelivery } from './delivery';
 import { createDestinationRouter } from './destinations';
 import { DeliveryError, SightlineError, toSightlineError, ValidationError } from './errors';
 import type { AnalyticsEvent, CallOptions, ConsentState, Properties } from './event';
-import { type Identity, restoreIdentity, STORAGE_KEYS } from './identity';
+import { type Identity, STORAGE_KEYS } from './identity';
 import { LIMITS, utf8ByteLength } from './limits';
-import { createConsoleLogger } from './logger';
+import { createConsoleLogger, type Logger } from './logger';
 import { type AnalyticsOptions, resolveOptions } from './options';
 import { createPiiFilter } from './piiFilter';
 import { createPipeline, type PipelineStep } from './pipeline';
@@ -14,7 +14,7 @@ import { defaultScheduler } from './scheduler';
 import type { AnalyticsStats } from './stats';
 import { createMemoryStorage } from './storage';
 import { isoTimestamp, timestampMillis } from './timestamp';
-import { createFetchTransport, createSandboxTransport } from './transport';
+import { createFetchTransport, createSandboxTransport, type Transport } from './transport';
 import { uuidv7 } from './uuidv7';
 import { isPlainObject, requireObject, requireString, toIsoTimestamp } from './validate';
 import { VERSION } from './version';
@@ -69,21 +69,41 @@ function invalidEventError(detail = 'event: rejected by validation'): Validation
 export function createAnalytics<Catalog extends EventCatalog | undefined = undefined>(
   options: AnalyticsOptions<Catalog>,
 ): Analytics<Catalog> {
-  const settings = resolveOptions(options);
-  const scheduler = options.scheduler ?? defaultScheduler;
-  const logger = options.logger ?? createConsoleLogger(options.debug);
-  const storage = options.storage ?? createMemoryStorage();
-  const consent = createConsentManager(options.consent);
-  const transport =
-    options.transport ??
-    (options.sandbox
+  return buildAnalytics(options, (timeoutMs, logger) =>
+    options.sandbox
       ? createSandboxTransport(logger)
       : createFetchTransport({
           host: options.host!,
           writeKey: options.writeKey,
           writeKeyIn: options.writeKeyIn,
-          timeoutMs: settings.requestTimeoutMs,
-        }));
+          timeoutMs,
+        }),
+  );
+}
+
+/**
+ * {@link createAnalytics} for a platform SDK that brings its own transport (the browser's
+ * beacon transport): the default fetch and sandbox transports stay out of its bundle.
+ *
+ * @example
+ * const analytics = createPlatformAnalytics({ writeKey, transport: createBeaconTransport(host, writeKey) });
+ */
+export function createPlatformAnalytics<Catalog extends EventCatalog | undefined = undefined>(
+  options: AnalyticsOptions<Catalog> & { transport: Transport },
+): Analytics<Catalog> {
+  return buildAnalytics(options);
+}
+
+function buildAnalytics<Catalog extends EventCatalog | undefined>(
+  options: AnalyticsOptions<Catalog>,
+  defaultTransport?: (timeoutMs: number, logger: Logger) => Transport,
+): Analytics<Catalog> {
+  const settings = resolveOptions(options);
+  const scheduler = options.scheduler ?? defaultScheduler;
+  const logger = options.logger ?? createConsoleLogger(options.debug);
+  const storage = options.storage ?? createMemoryStorage();
+  const consent = createConsentManager(options.consent);
+  const transport = options.transport ?? defaultTransport!(settings.requestTimeoutMs, logger);
   const persistent = settings.identity === 'persistent';
   const persistQueue = options.persistQueue === true;
   const queueKey = STORAGE_KEYS.queue(options.writeKey);
@@ -399,12 +419,9 @@ export function createAnalytics<Catalog extends EventCatalog | undefined = undef
   // ── hydration ──────────────────────────────────────────────────────────────────────────────
   function hydrate([anonymousId, userId, storedConsent, storedQueue]: Array<string | null>) {
     if (persistent) {
-      const restored = restoreIdentity({
-        anonymousId: anonymousId ?? null,
-        userId: userId ?? null,
-      });
-      identity = restored.identity;
-      if (restored.isNew) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
+      // The first visit gets a fresh anonymous id, saved at once.
+      identity = { anonymousId: anonymousId || uuidv7(), userId: userId || undefined };
+      if (!anonymousId) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     }
     try {
       if (storedConsent) consent.set(JSON.parse(storedConsent) as Record<string, ConsentState>);

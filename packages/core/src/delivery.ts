@@ -89,7 +89,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     ? options.createQueue(options.maxQueueEvents, options.maxQueueBytes)
     : new EventQueue(options.maxQueueEvents, options.maxQueueBytes);
   const inFlight = new Set<Batch>();
-  const waiters: FlushWaiter[] = [];
+  let waiters: FlushWaiter[] = [];
   let nextSeq = 0;
   let maxBatchEvents = Math.min(options.maxBatchEvents, LIMITS.maxBatchEvents);
   // `maxBatchBytes` bounds the request body, so the envelope's reserve comes off the caller's value
@@ -134,13 +134,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   function settleWaiters(): void {
     if (waiters.length === 0) return;
     const lowest = lowestUnsettled();
-    for (let index = waiters.length - 1; index >= 0; index--) {
-      const waiter = waiters[index]!;
-      if (waiter.watermark < lowest) {
-        waiters.splice(index, 1);
-        waiter.resolve();
-      }
-    }
+    waiters = waiters.filter((waiter) => {
+      if (waiter.watermark >= lowest) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 
   function takeBatch(now: number): Batch | undefined {
@@ -205,15 +203,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     inFlight.add(batch);
     batch.attempts++;
     const sentAt = new Date(scheduler.now()).toISOString();
-    let request: Promise<TransportResponse>;
-    try {
-      request = Promise.resolve(
-        options.transport.send(outgoing(batch.items, sentAt, options.batchContext)),
-      );
-    } catch (error) {
-      request = Promise.reject(error);
-    }
-    request.then(
+    // A transport that throws instead of rejecting lands in the same place.
+    new Promise<TransportResponse>((resolve) =>
+      resolve(options.transport.send(outgoing(batch.items, sentAt, options.batchContext))),
+    ).then(
       (response) => handle(batch, response, undefined),
       (error: unknown) => handle(batch, undefined, error),
     );
@@ -298,11 +291,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         armRetry(batch, pausedUntil - current);
         return;
       }
-      const expired = batch.items.filter((item) => current - item.createdAt > maxEventAgeMs);
+      const kept: QueuedEvent[] = [];
+      const expired: QueuedEvent[] = [];
+      for (const item of batch.items) {
+        (current - item.createdAt > maxEventAgeMs ? expired : kept).push(item);
+      }
       if (expired.length > 0) {
-        const gone = new Set(expired);
-        batch.items = batch.items.filter((item) => !gone.has(item));
-        batch.bytes = batch.items.reduce((bytes, item) => bytes + item.bytes + 1, 0);
+        batch.items = kept;
+        batch.bytes = kept.reduce((bytes, item) => bytes + item.bytes + 1, 0);
         notify(options.onDrop, expired, 'max_age');
       }
       if (batch.items.length === 0) {

@@ -1,4 +1,4 @@
-export { type Analytics, createAnalytics } from './analytics';
+export { type Analytics, createAnalytics, createPlatformAnalytics } from './analytics';
 export { CLICK_IDS } from './campaign';
 export {
   type CatalogOptions,
@@ -72,12 +72,14 @@ export {
 export { defaultScheduler, type Scheduler } from './scheduler';
 export type { StandardSchemaV1 } from './standardSchema';
 export type { AnalyticsStats } from './stats';
-export { createMemoryStorage, type StoragePort } from './storage';
+export { createMemoryStorage, type StoragePort, type SyncStorage } from './storage';
 export {
+  batchUrl,
   createFetchTransport,
   createSandboxTransport,
   type FetchTransportOptions,
   type OutgoingBatch,
+  postBatch,
   serializeBatch,
   type Transport,
   type TransportResponse,

@@ -102,20 +102,26 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
   onDeadLetter?: (report: DeadLetterReport) => void;
 }
 
-function positiveInteger(
+/** A whole-number option's default, then its largest and smallest allowed values. */
+type NumericRule = readonly [fallback: number, max?: number, min?: number];
+
+function wholeNumber(
   name: string,
   value: number | undefined,
-  [fallback, max]: readonly [number, number?],
+  [fallback, max, min = 1]: NumericRule,
 ) {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || (max !== undefined && value > max)) {
-    const range = max === undefined ? 'a whole number ≥ 1' : `a whole number from 1 to ${max}`;
-    throw new ConfigurationError(name, `use ${range} (got ${JSON.stringify(value)})`);
+  if (!Number.isInteger(value) || value < min || value > (max ?? value)) {
+    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigurationError(
+      name,
+      `use a whole number ${range} (got ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
 
-/** The numeric options: default, then the largest value allowed if there is one. */
+/** The numeric options and their rules. */
 const NUMERIC_DEFAULTS = {
   maxQueueEvents: [10_000],
   flushAt: [20, LIMITS.maxBatchEvents],
@@ -126,7 +132,9 @@ const NUMERIC_DEFAULTS = {
   maxQueueBytes: [5 * 1024 * 1024],
   maxInFlight: [1],
   maxEventAgeMs: [7 * 24 * 3600 * 1000],
-} as const satisfies Partial<Record<keyof AnalyticsOptions, readonly [number, number?]>>;
+  // 0 is meaningful here: write at every change.
+  persistDelayMs: [50, undefined, 0],
+} as const satisfies Partial<Record<keyof AnalyticsOptions, NumericRule>>;
 
 type NumericOption = keyof typeof NUMERIC_DEFAULTS;
 
@@ -146,14 +154,13 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       'pass the collector URL (e.g. "http://127.0.0.1:8787"), a custom `transport`, or `sandbox: true`',
     );
   }
-  const given: RetryOptions = options.retry ?? {};
   const retry = {} as Required<RetryOptions>;
   for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryOptions>) {
-    retry[key] = positiveInteger(`retry.${key}`, given[key], [DEFAULT_RETRY[key]]);
+    retry[key] = wholeNumber(`retry.${key}`, options.retry?.[key], [DEFAULT_RETRY[key]]);
   }
   const numbers = {} as Record<NumericOption, number>;
   for (const key of Object.keys(NUMERIC_DEFAULTS) as NumericOption[]) {
-    numbers[key] = positiveInteger(key, options[key], NUMERIC_DEFAULTS[key]);
+    numbers[key] = wholeNumber(key, options[key], NUMERIC_DEFAULTS[key]);
   }
   if (numbers.flushAt > numbers.maxQueueEvents) {
     throw new ConfigurationError(
@@ -167,18 +174,9 @@ export function resolveOptions<Catalog extends EventCatalog | undefined>(
       'pass a function (maxEvents, maxBytes) => queue, or leave it out',
     );
   }
-  // 0 is meaningful here (write at every change), so this one is checked on its own.
-  const persistDelayMs = options.persistDelayMs ?? 50;
-  if (!Number.isInteger(persistDelayMs) || persistDelayMs < 0) {
-    throw new ConfigurationError(
-      'persistDelayMs',
-      `use a whole number of milliseconds ≥ 0 (got ${JSON.stringify(options.persistDelayMs)})`,
-    );
-  }
   return {
     ...numbers,
-    persistDelayMs,
-    maxPendingEvents: positiveInteger(
+    maxPendingEvents: wholeNumber(
       'consent.maxPendingEvents',
       options.consent?.maxPendingEvents,
       [1000],

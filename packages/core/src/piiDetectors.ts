@@ -112,15 +112,6 @@ export function isIpv6(candidate: string): boolean {
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
-function digitCount(candidate: string): number {
-  let count = 0;
-  for (let index = 0; index < candidate.length; index++) {
-    const code = candidate.charCodeAt(index);
-    if (code >= 48 && code <= 57) count++;
-  }
-  return count;
-}
-
 /**
  * The built-in detectors. Each is tuned against false positives on ordinary analytics values:
  * ids, UUIDs, prices, timestamps, dates and version strings (see the PII test table).
@@ -152,7 +143,7 @@ export const PII_DETECTORS: readonly PiiDetector[] = [
     pattern:
       /(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])|(?<![\w.-])(?:1[ .-])?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w.-])/g,
     verify: (candidate) => {
-      const digits = digitCount(candidate);
+      const digits = measureText(candidate).digits;
       return digits >= 8 && digits <= 15;
     },
   },

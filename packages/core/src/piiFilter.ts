@@ -111,6 +111,9 @@ const CONTEXT_SKIP = new Set([
   'app',
 ]);
 
+/** The event fields scanned as property bags (besides `context`). */
+const SECTIONS = ['properties', 'traits'] as const;
+
 const MAX_DEPTH = 32;
 const MIN_PII_LENGTH = 6;
 
@@ -306,20 +309,13 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
     return copy ?? bag;
   }
 
-  function scanSection<T extends Properties | undefined>(bag: T, section: string): T {
-    if (bag === undefined || bag === null) return bag;
-    return scanBag(bag, allowPaths.size > 0 ? section : undefined, 0) as T;
-  }
-
   return function piiFilter(event: AnalyticsEvent): AnalyticsEvent {
     let result = event;
-    if ('properties' in event) {
-      const properties = scanSection(event.properties, 'properties');
-      if (properties !== event.properties) result = { ...result, properties } as AnalyticsEvent;
-    }
-    if ('traits' in event) {
-      const traits = scanSection(event.traits, 'traits');
-      if (traits !== event.traits) result = { ...result, traits } as AnalyticsEvent;
+    for (const section of SECTIONS) {
+      const bag = (event as Partial<Record<(typeof SECTIONS)[number], Properties>>)[section];
+      if (bag === undefined || bag === null) continue;
+      const scanned = scanBag(bag, allowPaths.size > 0 ? section : undefined, 0);
+      if (scanned !== bag) result = { ...result, [section]: scanned };
     }
     const context = event.context;
     if (context) {

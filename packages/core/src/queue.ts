@@ -32,18 +32,20 @@ export interface EventBuffer {
 /** Makes the queue for the given bounds (events, bytes). */
 export type EventBufferFactory = (maxEvents: number, maxBytes: number) => EventBuffer;
 
+const NONE_EVICTED: readonly QueuedEvent[] = [];
+
 /**
- * A FIFO ring buffer bounded by event count and bytes. `push` is O(1) amortised; when a bound is
- * passed the oldest events are evicted and returned, so the caller can count every drop.
+ * A FIFO bounded by event count and bytes: an array read from a moving head, compacted once the
+ * consumed part is half of it, so `push` and `shift` are O(1) amortised. When a bound is passed
+ * the oldest events are evicted and returned, so the caller can count every drop.
  *
  * @example
  * const queue = new EventQueue(10_000, 5_000_000);
  * const evicted = queue.push(item); // [] unless the queue was full
  */
 export class EventQueue implements EventBuffer {
-  #items: Array<QueuedEvent | undefined> = new Array(16);
+  #items: QueuedEvent[] = [];
   #head = 0;
-  #length = 0;
   #bytes = 0;
 
   constructor(
@@ -52,7 +54,7 @@ export class EventQueue implements EventBuffer {
   ) {}
 
   get length(): number {
-    return this.#length;
+    return this.#items.length - this.#head;
   }
 
   get bytes(): number {
@@ -60,57 +62,44 @@ export class EventQueue implements EventBuffer {
   }
 
   push(item: QueuedEvent): readonly QueuedEvent[] {
-    if (this.#length === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.#length) & (this.#items.length - 1)] = item;
-    this.#length++;
+    this.#items.push(item);
     this.#bytes += item.bytes;
-    if (this.#length <= this.maxEvents && this.#bytes <= this.maxBytes) return EMPTY;
+    // The common case allocates nothing: this runs once per tracked event.
+    if (this.length <= this.maxEvents && this.#bytes <= this.maxBytes) return NONE_EVICTED;
     const evicted: QueuedEvent[] = [];
-    while (this.#length > 1 && (this.#length > this.maxEvents || this.#bytes > this.maxBytes)) {
+    while (this.length > 1 && (this.length > this.maxEvents || this.#bytes > this.maxBytes)) {
       evicted.push(this.shift()!);
     }
     return evicted;
   }
 
   peek(): QueuedEvent | undefined {
-    return this.#length === 0 ? undefined : this.#items[this.#head];
+    return this.#items[this.#head];
   }
 
   shift(): QueuedEvent | undefined {
-    if (this.#length === 0) return undefined;
-    const item = this.#items[this.#head]!;
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) & (this.#items.length - 1);
-    this.#length--;
-    this.#bytes -= item.bytes;
+    const item = this.peek();
+    if (item) {
+      this.#head++;
+      this.#bytes -= item.bytes;
+      if (this.#head * 2 >= this.#items.length) this.#compact();
+    }
     return item;
   }
 
-  /** Puts events back at the front, keeping their order (a batch split after HTTP 413). */
+  /** Puts events back at the front, keeping their order (a batch split after HTTP 413: rare). */
   unshiftAll(items: readonly QueuedEvent[]): void {
-    for (let index = items.length - 1; index >= 0; index--) {
-      if (this.#length === this.#items.length) this.#grow();
-      this.#head = (this.#head - 1) & (this.#items.length - 1);
-      this.#items[this.#head] = items[index];
-      this.#length++;
-      this.#bytes += items[index]!.bytes;
-    }
+    for (const item of items) this.#bytes += item.bytes;
+    this.#compact();
+    this.#items.unshift(...items);
   }
 
   toArray(): QueuedEvent[] {
-    const result: QueuedEvent[] = [];
-    for (let index = 0; index < this.#length; index++) {
-      result.push(this.#items[(this.#head + index) & (this.#items.length - 1)]!);
-    }
-    return result;
+    return this.#items.slice(this.#head);
   }
 
-  #grow(): void {
-    const items = this.toArray();
-    this.#items = new Array(this.#items.length * 2);
-    for (let index = 0; index < items.length; index++) this.#items[index] = items[index];
+  #compact(): void {
+    this.#items = this.toArray();
     this.#head = 0;
   }
 }
-
-const EMPTY: readonly QueuedEvent[] = [];

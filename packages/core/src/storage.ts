@@ -11,6 +11,13 @@ export interface StoragePort {
   removeItem(key: string): void | Promise<void>;
 }
 
+/** A storage that answers at once: `localStorage`'s shape. */
+export interface SyncStorage extends StoragePort {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
 /**
  * A storage that lives as long as the process: the default, and the right one for servers and tests.
  *
@@ -18,15 +25,11 @@ export interface StoragePort {
  * const storage = createMemoryStorage();
  * storage.setItem('k', 'v');
  */
-export function createMemoryStorage(): StoragePort {
+export function createMemoryStorage(): SyncStorage {
   const items = new Map<string, string>();
   return {
     getItem: (key) => items.get(key) ?? null,
-    setItem: (key, value) => {
-      items.set(key, value);
-    },
-    removeItem: (key) => {
-      items.delete(key);
-    },
+    setItem: (key, value) => void items.set(key, value),
+    removeItem: (key) => void items.delete(key),
   };
 }

@@ -93,6 +93,49 @@ function base64(text: string): string {
 }
 
 /**
+ * The collector's batch endpoint under `host`, which must be an http(s) URL.
+ *
+ * @example
+ * batchUrl('https://example.com/analytics/'); // 'https://example.com/analytics/v1/batch'
+ */
+export function batchUrl(host: string): string {
+  if (!/^https?:\/\//.test(host)) {
+    throw new ConfigurationError('host', 'pass the collector URL, e.g. "http://127.0.0.1:8787"');
+  }
+  return `${host.replace(/\/+$/, '')}/v1/batch`;
+}
+
+/**
+ * One `POST` of a request body, aborted after `timeoutMs`: the status, the `Retry-After` header
+ * and up to 1,000 characters of an error body, for the dead-letter reason. The part of
+ * {@link createFetchTransport} that platforms with their own body and headers reuse.
+ *
+ * @example
+ * await postBatch(fetch, batchUrl(host), { headers: { 'content-type': 'text/plain' }, body }, 10_000);
+ */
+export async function postBatch(
+  doFetch: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<TransportResponse> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await doFetch(url, { ...init, method: 'POST', signal: controller.signal });
+    const ok = response.ok;
+    // An unread body pins the connection (undici keeps the socket until the body is
+    // garbage-collected), so a success body is cancelled, without waiting: some stream
+    // implementations never settle `cancel()`. An error body is read for the reason.
+    if (ok) response.body?.cancel().catch(() => undefined);
+    const body = ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000);
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * A transport over `fetch`. Times out, reads `Retry-After`, and keeps up to 1,000 characters of
  * an error body for the dead-letter reason.
  *
@@ -100,12 +143,8 @@ function base64(text: string): string {
  * const transport = createFetchTransport({ host: 'http://127.0.0.1:8787', writeKey: 'wk_dev' });
  */
 export function createFetchTransport(options: FetchTransportOptions): Transport {
-  if (!options.host || !/^https?:\/\//.test(options.host)) {
-    throw new ConfigurationError('host', 'pass the collector URL, e.g. "http://127.0.0.1:8787"');
-  }
-  const url = `${options.host.replace(/\/+$/, '')}/v1/batch`;
+  const url = batchUrl(options.host);
   const inBody = options.writeKeyIn === 'body';
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const headers: Record<string, string> = {
     'content-type': inBody ? 'text/plain' : 'application/json',
     ...(inBody ? {} : { authorization: `Basic ${base64(`${options.writeKey}:`)}` }),
@@ -114,34 +153,23 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
 
   return {
     async send(batch) {
-      const doFetch = options.fetch ?? globalThis.fetch;
       const text = (options.serialize ?? serializeBatch)(
         batch,
         inBody ? options.writeKey : undefined,
       );
       const packed = await options.compress?.encode(text);
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
-      try {
-        const response = await doFetch(url, {
-          method: 'POST',
+      return postBatch(
+        options.fetch ?? globalThis.fetch,
+        url,
+        {
           headers: packed
             ? { ...headers, 'content-encoding': options.compress!.encoding }
             : headers,
           body: (packed ?? text) as BodyInit,
           keepalive: batch.keepalive ?? false,
-          signal: controller.signal,
-        });
-        const ok = response.ok;
-        // An unread body pins the connection (undici keeps the socket until the body is
-        // garbage-collected), so a success body is cancelled, without waiting: some stream
-        // implementations never settle `cancel()`. An error body is read for the reason.
-        if (ok) response.body?.cancel().catch(() => undefined);
-        const body = ok ? undefined : (await response.text().catch(() => '')).slice(0, 1000);
-        return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
-      } finally {
-        clearTimeout(timer);
-      }
+        },
+        options.timeoutMs ?? 10_000,
+      );
     },
   };
 }

@@ -1,12 +1,12 @@
+import { createMemoryStorage, type SyncStorage } from '@sightline/core';
 import { describe, expect, it } from 'vitest';
 import { createSessions } from '../session';
-import { memoryStorage, type SyncStorage } from '../storage';
 
 const MINUTE = 60_000;
 
 describe('sessions', () => {
   it('keeps one session while activity comes within the timeout, numbered by its start', () => {
-    const sessions = createSessions(memoryStorage(), 30 * MINUTE);
+    const sessions = createSessions(createMemoryStorage(), 30 * MINUTE);
     const first = sessions.touch(1_000_000);
     expect(first).toEqual({ session: { id: 1_000_000, lastActivity: 1_000_000 }, started: true });
     const later = sessions.touch(1_000_000 + 29 * MINUTE);
@@ -17,7 +17,7 @@ describe('sessions', () => {
   });
 
   it('starts a new session after the inactivity timeout and reports the one that ended', () => {
-    const sessions = createSessions(memoryStorage(), 30 * MINUTE);
+    const sessions = createSessions(createMemoryStorage(), 30 * MINUTE);
     sessions.touch(0);
     sessions.touch(10 * MINUTE);
     const next = sessions.touch(40 * MINUTE);
@@ -27,7 +27,7 @@ describe('sessions', () => {
   });
 
   it('is shared by every tab through storage', () => {
-    const shared = memoryStorage();
+    const shared = createMemoryStorage();
     const tabA = createSessions(shared, 30 * MINUTE);
     const tabB = createSessions(shared, 30 * MINUTE);
     tabA.touch(0);
@@ -37,14 +37,14 @@ describe('sessions', () => {
   });
 
   it('end() makes the next activity start a new session', () => {
-    const sessions = createSessions(memoryStorage(), 30 * MINUTE);
+    const sessions = createSessions(createMemoryStorage(), 30 * MINUTE);
     sessions.touch(0);
     sessions.end();
     expect(sessions.touch(MINUTE)).toMatchObject({ started: true, session: { id: MINUTE } });
   });
 
   it('survives corrupt storage and storage that refuses writes', () => {
-    const corrupt = memoryStorage();
+    const corrupt = createMemoryStorage();
     corrupt.setItem('sightline.session', '{not json');
     expect(createSessions(corrupt, MINUTE).touch(5).started).toBe(true);
 
@@ -62,7 +62,7 @@ describe('sessions', () => {
   });
 
   it('writes storage at most once a second while a session goes on (track() touches it per event)', () => {
-    const storage = memoryStorage();
+    const storage = createMemoryStorage();
     let writes = 0;
     const counting: SyncStorage = {
       ...storage,

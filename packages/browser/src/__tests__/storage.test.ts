@@ -1,5 +1,6 @@
+import { createMemoryStorage } from '@sightline/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cookieStorage, createBrowserStorage, memoryStorage } from '../storage';
+import { cookieStorage, createBrowserStorage } from '../storage';
 
 function clearCookies() {
   for (const part of document.cookie.split('; ')) {
@@ -74,7 +75,7 @@ describe('browser storage', () => {
   });
 
   it('memory storage forgets on removeItem', () => {
-    const storage = memoryStorage();
+    const storage = createMemoryStorage();
     storage.setItem('k', 'v');
     storage.removeItem('k');
     expect(storage.getItem('k')).toBeNull();
