@@ -36,6 +36,9 @@ function createNoopStore(): Store {
     async query() {
       throw new Error('the no-op store answers no queries');
     },
+    async importHistory() {
+      throw new Error('the no-op store imports nothing');
+    },
     async writeCsv() {
       throw new Error('the no-op store answers no queries');
     },
@@ -93,6 +96,7 @@ async function createDeferredStore(url: string): Promise<Store> {
     identityLinks: (tenant) => target.identityLinks(tenant),
     eraseUser: (tenant, userId, actor) => target.eraseUser(tenant, userId, actor),
     prune: (olderThanMs) => target.prune(olderThanMs),
+    importHistory: (history) => target.importHistory(history),
     ping: () => target.ping(),
     async close() {
       while (loading) await loading;

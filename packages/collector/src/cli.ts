@@ -8,6 +8,8 @@ import { ConfigurationError, VERSION } from '@sightline/core';
 import { createNodeListener } from './adapters/node';
 import { type Collector, createCollector } from './collector';
 import { parseKey } from './keys';
+import { migrateStore } from './migrate/migrateStore';
+import { createProgressBar } from './migrate/progressBar';
 import { DEFAULT_STORE_URL } from './options';
 import { openStore } from './store/openStore';
 
@@ -15,6 +17,7 @@ const USAGE = `sightline-collector ${VERSION}
 
 Usage: sightline-collector start [options]
        sightline-collector prune --retention-days <n> [--store <url>]
+       sightline-collector migrate --from <store url> --to <store url> [--batch-size <n>]
 
 Options (flags override environment variables):
   --port <n>                  SIGHTLINE_PORT         default 8787 (0 picks a free port)
@@ -33,6 +36,12 @@ dev-keys.json beside the store file (.sightline/ by default) so they stay the sa
 prune deletes once, from --store, the events older than --retention-days days (by event time) and
 the identity links only they referred to (daily usage counts are kept), prints how many rows it
 deleted and exits 0. DuckDB locks its file: run it while no collector holds the store.
+
+migrate copies every tenant's events, identity links, daily usage and erasure audit from one store
+to another (e.g. --from duckdb:./.sightline/events.duckdb --to clickhouse://host:8123/sightline),
+in batches (default 5000 events), with a progress bar on stderr. The target skips events it already
+has, so an interrupted migration is resumed by running it again. Stop collectors writing to --from
+first (DuckDB locks its file).
 
 SIGINT or SIGTERM stops the collector gracefully: it stops accepting connections, lets requests in
 flight finish, writes every accepted event and closes the store. A second signal exits at once.
@@ -175,6 +184,62 @@ async function prune(argv: string[]): Promise<void> {
     );
   } finally {
     await store.close();
+  }
+}
+
+/** `sightline-collector migrate`: copies one store into another, then exits. */
+async function migrate(argv: string[]): Promise<void> {
+  let values: { from?: string; to?: string; 'batch-size'?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!values.from || !values.to) {
+    throw new UsageError('migrate needs --from <store url> and --to <store url>');
+  }
+  if (values.from === values.to) {
+    throw new UsageError('migrate: --from and --to name the same store');
+  }
+  const raw = values['batch-size'] ?? '5000';
+  const batchSize = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(batchSize >= 1 && batchSize <= 100_000)) {
+    throw new ConfigurationError(
+      '--batch-size',
+      `use a whole number from 1 to 100000 (got "${raw}")`,
+    );
+  }
+  const source = await openStore(values.from);
+  try {
+    const target = await openStore(values.to);
+    try {
+      process.stderr.write(`migrating ${values.from} → ${values.to}\n`);
+      const bar = createProgressBar(process.stderr);
+      const result = await migrateStore(source, target, { batchSize, onProgress: bar.update });
+      bar.done();
+      process.stdout.write(
+        `migrated ${result.events} events (${result.stored} new, ${result.events - result.stored} already there), ` +
+          `${result.identityLinks} identity links, ${result.dailyUsage} daily usage rows and ` +
+          `${result.erasureAudit} erasure audit rows from ${values.from} to ${values.to}\n`,
+      );
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
   }
 }
 
@@ -332,6 +397,7 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'start') return start(rest);
   if (command === 'prune') return prune(rest);
+  if (command === 'migrate') return migrate(rest);
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return;
@@ -342,8 +408,8 @@ async function main(): Promise<void> {
   }
   throw new UsageError(
     command === undefined
-      ? 'name a command: start or prune'
-      : `unknown command "${command}": the commands are start and prune`,
+      ? 'name a command: start, prune or migrate'
+      : `unknown command "${command}": the commands are start, prune and migrate`,
   );
 }
 

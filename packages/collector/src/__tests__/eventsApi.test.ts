@@ -231,6 +231,9 @@ describe('GET /v1/events', () => {
     ['limit=ten', 'limit'],
     ['cursor=not-a-cursor', 'cursor'],
     [`cursor=${Buffer.from('v1:-3').toString('base64url')}`, 'cursor'],
+    [`cursor=${Buffer.from('v2:12:').toString('base64url')}`, 'cursor'],
+    [`cursor=${Buffer.from("v2:12'; DROP TABLE events; --").toString('base64url')}`, 'cursor'],
+    [`cursor=${encodeURIComponent(Buffer.from('v2:12:e1').toString('base64'))}=`, 'cursor'],
     ['from=2024-02-30', 'from'],
     ['from=yesterday', 'from'],
     ['to=2024-05-01T10:00:00', 'to'], // no zone: ambiguous
@@ -281,6 +284,17 @@ describe('GET /v1/events pagination', () => {
     // A page that ends exactly at the last event has no next cursor.
     expect((await events('?limit=8')).nextCursor).toBeNull();
     expect((await events('?limit=7')).nextCursor).not.toBeNull();
+  });
+
+  it('writes cursors as v2:<seq>:<messageId> and still follows v1:<seq> cursors', async () => {
+    const first = await events('?limit=2');
+    const text = Buffer.from(first.nextCursor ?? '', 'base64url').toString('utf8');
+    const [, seq, messageId] = /^v2:(\d+):(.+)$/.exec(text) ?? [];
+    expect(messageId).toBe(first.events[1]?.messageId);
+    const rest = ids(await events(`?limit=1000&cursor=${first.nextCursor}`));
+    const legacy = Buffer.from(`v1:${seq}`).toString('base64url');
+    expect(ids(await events(`?limit=1000&cursor=${legacy}`))).toEqual(rest);
+    expect([...ids(first), ...rest]).toEqual(ids(await events('?limit=1000')));
   });
 
   it('keeps pages stable while events keep arriving: no duplicates, no gaps', async () => {

@@ -18,6 +18,7 @@ export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' 
     identityLinks: (tenant) => inner.identityLinks(tenant),
     eraseUser: (tenant, userId, actor) => inner.eraseUser(tenant, userId, actor),
     prune: (olderThanMs) => inner.prune(olderThanMs),
+    importHistory: (history) => inner.importHistory(history),
     ping: overrides.ping ?? (() => inner.ping()),
     close: () => inner.close(),
   };

@@ -77,6 +77,9 @@ export class ControlledStore implements Store {
     return { events: 0, identityLinks: 0 };
   }
 
+  async importHistory(): Promise<void> {
+    throw new Error('not used by these tests');
+  }
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}

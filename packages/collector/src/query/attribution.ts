@@ -1,4 +1,5 @@
-import type { Store } from '../store/store';
+import type { Row, Store } from '../store/store';
+import { attributionRows } from './clickhouse/attribution';
 import { dialectOf } from './dialect';
 import { keyedEvents } from './keyedEvents';
 import { render, sql } from './sql';
@@ -30,6 +31,40 @@ export async function computeAttribution(
   tenant: string,
   query: { range: TimeRange; model: AttributionModel; paymentEvent: string },
 ): Promise<{ channels: Channel[] }> {
+  const rows =
+    store.kind === 'clickhouse'
+      ? await attributionRows(store, tenant, query)
+      : await standardRows(store, tenant, query);
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  const channels: Channel[] = rows.map((row) => ({
+    utmSource: text(row.utm_source),
+    utmMedium: text(row.utm_medium),
+    utmCampaign: text(row.utm_campaign),
+    referrerDomain: text(row.referrer_domain),
+    users: Number(row.users),
+    sessions: Number(row.sessions),
+    conversions: Number(row.conversions),
+    revenue: Number(row.revenue),
+  }));
+  const order = (a: string | null, b: string | null) =>
+    a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
+  channels.sort(
+    (a, b) =>
+      b.users - a.users ||
+      order(a.utmSource, b.utmSource) ||
+      order(a.utmMedium, b.utmMedium) ||
+      order(a.utmCampaign, b.utmCampaign) ||
+      order(a.referrerDomain, b.referrerDomain),
+  );
+  return { channels };
+}
+
+/** Attribution's rows (channel columns, `users`, `sessions`, `conversions`, `revenue`) with CTEs. */
+function standardRows(
+  store: Store,
+  tenant: string,
+  query: { range: TimeRange; model: AttributionModel; paymentEvent: string },
+): Promise<Row[]> {
   const { range } = query;
   const dialect = dialectOf(store.kind);
   const instant = dialect.instant;
@@ -43,7 +78,7 @@ export async function computeAttribution(
     query.model === 'first_touch'
       ? dialect.valueAtMin(channel, sql`ts`)
       : dialect.valueAtMax(channel, sql`ts`);
-  const rows = await store.query(
+  return store.query(
     render(sql`WITH ${keyedEvents(dialect, tenant, {
       columns: [
         'type',
@@ -74,30 +109,8 @@ export async function computeAttribution(
         count(DISTINCT e.user_key) AS users,
         count(DISTINCT e.session_id) AS sessions,
         count(*) FILTER (WHERE e.event = ${query.paymentEvent}) AS conversions,
-        ${dialect.double(sql`coalesce(sum(e.revenue) FILTER (WHERE e.type = 'track'), 0)`)} AS revenue
+        ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`CASE WHEN e.type = 'track' THEN e.revenue END`)}, 0)`)} AS revenue
       FROM in_range e LEFT JOIN credit c ON c.user_key = e.user_key
       GROUP BY 1, 2, 3, 4`),
   );
-  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
-  const channels: Channel[] = rows.map((row) => ({
-    utmSource: text(row.utm_source),
-    utmMedium: text(row.utm_medium),
-    utmCampaign: text(row.utm_campaign),
-    referrerDomain: text(row.referrer_domain),
-    users: Number(row.users),
-    sessions: Number(row.sessions),
-    conversions: Number(row.conversions),
-    revenue: Number(row.revenue),
-  }));
-  const order = (a: string | null, b: string | null) =>
-    a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
-  channels.sort(
-    (a, b) =>
-      b.users - a.users ||
-      order(a.utmSource, b.utmSource) ||
-      order(a.utmMedium, b.utmMedium) ||
-      order(a.utmCampaign, b.utmCampaign) ||
-      order(a.referrerDomain, b.referrerDomain),
-  );
-  return { channels };
 }

@@ -1,12 +1,17 @@
-import { HttpError } from '../http/errors';
+import { clickhouseDialect } from './clickhouseDialect';
+import { javaScriptNumberText } from './numberText';
 import { postgresDialect } from './postgresDialect';
 import { joinSql, raw, type Sql, sql } from './sql';
+import { standardSumAmounts } from './standardSumAmounts';
 import { type Interval, offsetSegments } from './time';
 
 /**
  * The engine-specific pieces of the metric definitions. Every metric in `src/query` is written
  * once against this interface; a store engine supplies its dialect (DuckDB here; ClickHouse and
  * PostgreSQL provide their own), so a definition never names an engine's function directly.
+ * Where ClickHouse needs another query shape (no CTEs or window functions on 18.16), the metric
+ * module picks the engine's rows function (`src/query/clickhouse`); the scalar pieces still come
+ * from here.
  */
 export interface SqlDialect {
   readonly name: string;
@@ -38,18 +43,29 @@ export interface SqlDialect {
    * (as revenue is read on ingest); else null.
    */
   jsonNumber(column: Sql, name: string): Sql;
-  /** Aggregate: `value` of the row with the smallest / largest `order`. */
+  /**
+   * Aggregate: `value` of the row with the smallest / largest `order` (NULL when that row's value
+   * is NULL; rows whose `order` is NULL are skipped).
+   */
   valueAtMin(value: Sql, order: Sql): Sql;
   valueAtMax(value: Sql, order: Sql): Sql;
   /** Aggregate: the first `value` ordered by `order` (several keys allowed). */
   firstOrdered(value: Sql, order: Sql): Sql;
+  /**
+   * Aggregate: the sum of amounts (doubles such as revenue; NULLs skipped, NULL when there are
+   * none), exact to the millionth: each amount below 1e9 in size is rounded to 6 decimal places
+   * (`floor(v × 10⁶ + 0.5)`, the same IEEE operations in every engine) and added as an integer, so
+   * the sum is the same double whatever order the engine adds rows in. Larger amounts are added
+   * as doubles.
+   */
+  sumAmounts(value: Sql): Sql;
   /** Aggregate: the median (the mean of the two middle values for an even count). */
   median(value: Sql): Sql;
   /** A calendar date `YYYY-MM-DD` (validated by the caller) as a DATE value. */
   date(day: string): Sql;
   /** A row of named values, compared as a whole (for `valueAtMin` of several columns). */
   pack(fields: Record<string, Sql>): Sql;
-  /** Field `name` of a packed row. */
+  /** Field `name` of a packed row (as text on PostgreSQL and ClickHouse). */
   unpack(packed: Sql, name: string): Sql;
   /** Whether `column` is one of `values` (bound as one list parameter). */
   inList(column: Sql, values: readonly string[]): Sql;
@@ -128,9 +144,11 @@ export const duckdbDialect: SqlDialect = {
         THEN TRY_CAST(${text} AS DOUBLE)
     END`;
   },
-  valueAtMin: (value, order) => sql`arg_min(${value}, ${order})`,
-  valueAtMax: (value, order) => sql`arg_max(${value}, ${order})`,
+  // `arg_min` would skip rows whose value is NULL; `arg_min_null` keeps them.
+  valueAtMin: (value, order) => sql`arg_min_null(${value}, ${order})`,
+  valueAtMax: (value, order) => sql`arg_max_null(${value}, ${order})`,
   firstOrdered: (value, order) => sql`first(${value} ORDER BY ${order})`,
+  sumAmounts: (value) => standardSumAmounts(value, 'DOUBLE'),
   median: (value) => sql`median(${value})`,
   date: (day) => sql`CAST(${day} AS DATE)`,
   pack: (fields) =>
@@ -146,16 +164,24 @@ export const duckdbDialect: SqlDialect = {
     sql`CASE WHEN left(${value}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))
       THEN '''' || ${value} ELSE ${value} END`,
   isoTime: (column) => sql`strftime(${column} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
-  // DuckDB writes whole doubles as `100.0`; JavaScript (and the JSON API) as `100`.
+  // DuckDB writes `100.0`, `1e-07`, `1e+16`; JavaScript (and the JSON API) `100`, `1e-7`, `10000000000000000`.
   numberText: (value) =>
-    sql`CASE WHEN ${value} = trunc(${value}) AND abs(${value}) < 1e15
-      THEN CAST(CAST(${value} AS BIGINT) AS VARCHAR) ELSE CAST(${value} AS VARCHAR) END`,
+    javaScriptNumberText(
+      value,
+      (text, pattern, index) => sql`nullif(regexp_extract(${text}, ${pattern}, ${index}), '')`,
+      'VARCHAR',
+    ),
 };
 
-const DIALECTS: Record<string, SqlDialect> = { duckdb: duckdbDialect, postgres: postgresDialect };
+const DIALECTS: Record<string, SqlDialect> = {
+  duckdb: duckdbDialect,
+  postgres: postgresDialect,
+  clickhouse: clickhouseDialect,
+};
 
 /**
- * The dialect of a store engine (`Store.kind`).
+ * The dialect of a store engine (`Store.kind`). Throws for a kind without one (a custom `Store`
+ * must report one of `duckdb`, `postgres`, `clickhouse`).
  *
  * @example
  * const dialect = dialectOf(store.kind); // duckdbDialect
@@ -163,10 +189,8 @@ const DIALECTS: Record<string, SqlDialect> = { duckdb: duckdbDialect, postgres: 
 export function dialectOf(kind: string): SqlDialect {
   const dialect = DIALECTS[kind];
   if (!dialect) {
-    throw new HttpError(
-      501,
-      'metrics_unsupported',
-      `the "${kind}" store answers no metric queries yet: use the DuckDB store`,
+    throw new Error(
+      `no SQL dialect for store kind "${kind}": a Store's kind must be one of ${Object.keys(DIALECTS).join(', ')}`,
     );
   }
   return dialect;

@@ -1,4 +1,5 @@
 import type { Row, Store } from '../store/store';
+import { funnelRows as clickhouseFunnelRows } from './clickhouse/funnel';
 import { dialectOf, type SqlDialect } from './dialect';
 import { keyedEvents } from './keyedEvents';
 import { joinSql, raw, render, type Sql, sql } from './sql';
@@ -53,7 +54,7 @@ function breakdownExpression(dialect: SqlDialect, breakdown: string | undefined)
  * A funnel as docs/metrics.md defines it: each user's entry is its first step-1 event in the
  * range; step k is the earliest matching event strictly after step k−1 and within the window of
  * the entry. One query: a CTE per step joins the previous step's users to their next matching
- * events.
+ * events (on ClickHouse, arrays of each user's step times: `clickhouse/funnel.ts`).
  *
  * @example
  * await computeFunnel(store, 'acme', { steps: [{ event: 'signup_started' }, { event: 'signup_completed' }], windowSeconds: 86400, range });
@@ -112,6 +113,15 @@ async function funnelRows(
   const { steps, windowSeconds, range } = query;
   const dialect = dialectOf(store.kind);
   const conditions = steps.map((step) => stepCondition(dialect, step));
+  if (store.kind === 'clickhouse') {
+    return clickhouseFunnelRows(store, tenant, {
+      conditions,
+      breakdown: breakdownExpression(dialect, breakdown),
+      events: [...new Set(steps.map((step) => step.event))],
+      windowSeconds,
+      range,
+    });
+  }
   const ctes: Sql[] = [
     keyedEvents(dialect, tenant, {
       since: range.startMs,

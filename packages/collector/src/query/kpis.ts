@@ -1,7 +1,8 @@
-import type { Store } from '../store/store';
-import { dialectOf } from './dialect';
+import type { Row, Store } from '../store/store';
+import { kpiRows } from './clickhouse/kpis';
+import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
-import { render, sql } from './sql';
+import { render, type Sql, sql } from './sql';
 import { addDays, addPeriods, periodStart, startOfDay, type TimeRange } from './time';
 
 /** The KPI summary of `GET /v1/dashboard`; definitions in docs/metrics.md. */
@@ -34,6 +35,20 @@ export interface KpiSettings {
   acquisitionSpend: number | undefined;
 }
 
+/** The instants the dashboard's aggregates compare event times with, in the store's dialect. */
+export interface KpiBounds {
+  /** Start and end of the range. */
+  from: Sql;
+  end: Sql;
+  /** Start of the month holding the range's last day, and of the month before. */
+  monthStart: Sql;
+  previousStart: Sql;
+  /** Starts of the 1-, 7- and 30-day windows ending on the range's last day. */
+  day: Sql;
+  week: Sql;
+  month: Sql;
+}
+
 /**
  * The dashboard's KPIs over `range`: active users on its last day, new users and revenue over it,
  * signup → payment conversion, churn, ARPU and LTV of the month holding its last day, CAC and
@@ -51,63 +66,31 @@ export async function computeDashboard(
   const dialect = dialectOf(store.kind);
   const instant = dialect.instant;
   const month = periodStart(range.toDay, 'month');
-  const monthStart = instant(startOfDay(month, range.tz));
-  const previousStart = instant(startOfDay(addPeriods(month, 'month', -1), range.tz));
   const windowStart = (days: number) =>
     instant(startOfDay(addDays(range.toDay, -(days - 1)), range.tz));
-  const from = instant(range.startMs);
-  // One pass over the tenant's events up to the end of the range, aggregated per (userId,
-  // anonymousId) first, so the user key is resolved on that small set rather than per event; then
-  // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
-  const [row] = await store.query(
-    render(sql`WITH ${linksCte(dialect, tenant)},
-      ids AS (
-        SELECT user_id, anonymous_id,
-          min("timestamp") AS first_seen,
-          bool_or("timestamp" >= ${windowStart(1)}) AS daily,
-          bool_or("timestamp" >= ${windowStart(7)}) AS weekly,
-          bool_or("timestamp" >= ${windowStart(30)}) AS monthly,
-          sum(revenue) FILTER (WHERE type = 'track' AND "timestamp" >= ${from}) AS revenue,
-          min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
-          max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
-          min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
-          bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
-          bool_or("timestamp" >= ${monthStart}) AS active_now,
-          sum(revenue) FILTER (WHERE type = 'track' AND "timestamp" >= ${monthStart}) AS month_revenue
-        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${instant(range.endMs)}
-        GROUP BY user_id, anonymous_id
-      ),
-      users AS (
-        SELECT ${USER_KEY} AS user_key,
-          min(first_seen) AS first_seen, bool_or(daily) AS daily, bool_or(weekly) AS weekly,
-          bool_or(monthly) AS monthly, sum(revenue) AS revenue, min(signed_up) AS signed_up,
-          max(last_paid) AS last_paid, min(first_paid) AS first_paid,
-          bool_or(active_before) AS active_before, bool_or(active_now) AS active_now,
-          sum(month_revenue) AS month_revenue
-        FROM ids r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
-        GROUP BY 1
-      )
-      SELECT
-        count(*) FILTER (WHERE daily) AS dau,
-        count(*) FILTER (WHERE weekly) AS wau,
-        count(*) FILTER (WHERE monthly) AS mau,
-        count(*) FILTER (WHERE first_seen >= ${from}) AS new_users,
-        ${dialect.double(sql`coalesce(sum(revenue), 0)`)} AS revenue,
-        count(signed_up) AS signups,
-        count(*) FILTER (WHERE last_paid >= signed_up) AS converted,
-        count(*) FILTER (WHERE active_before) AS previous_active,
-        count(*) FILTER (WHERE active_before AND NOT active_now) AS churned,
-        count(*) FILTER (WHERE active_now) AS month_active,
-        ${dialect.double(sql`coalesce(sum(month_revenue), 0)`)} AS month_revenue,
-        count(*) FILTER (WHERE first_paid >= ${from}) AS new_paying
-      FROM users`),
-  );
+  const bounds: KpiBounds = {
+    from: instant(range.startMs),
+    end: instant(range.endMs),
+    monthStart: instant(startOfDay(month, range.tz)),
+    previousStart: instant(startOfDay(addPeriods(month, 'month', -1), range.tz)),
+    day: windowStart(1),
+    week: windowStart(7),
+    month: windowStart(30),
+  };
+  const [row] =
+    store.kind === 'clickhouse'
+      ? await kpiRows(store, tenant, bounds, settings)
+      : await standardKpiRows(dialect, store, tenant, bounds, settings);
+  const { from, end } = bounds;
   const [spend] =
     settings.acquisitionSpend === undefined
       ? await store.query(
-          render(sql`SELECT ${dialect.double(sql`coalesce(sum(${dialect.jsonNumber(sql`properties`, 'amount')}), 0)`)} AS ad_spend
-            FROM events WHERE tenant = ${tenant} AND type = 'track' AND event = ${settings.adSpendEvent}
-              AND "timestamp" >= ${from} AND "timestamp" < ${instant(range.endMs)}`),
+          render(sql`SELECT ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`amount`)}, 0)`)} AS ad_spend
+            FROM (
+              SELECT ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM events
+              WHERE tenant = ${tenant} AND type = 'track' AND event = ${settings.adSpendEvent}
+                AND "timestamp" >= ${from} AND "timestamp" < ${end}
+            ) AS spend`),
         )
       : [];
   const count = (name: string) => Number(row?.[name] ?? 0);
@@ -139,4 +122,61 @@ export async function computeDashboard(
     acquisitionSpend,
     newPayingUsers,
   };
+}
+
+/** The KPI totals row (`dau` … `new_paying`) in standard SQL with CTEs. */
+function standardKpiRows(
+  dialect: SqlDialect,
+  store: Store,
+  tenant: string,
+  bounds: KpiBounds,
+  settings: KpiSettings,
+): Promise<Row[]> {
+  const { from, end, monthStart, previousStart } = bounds;
+  // One pass over the tenant's events up to the end of the range, aggregated per (userId,
+  // anonymousId) first, so the user key is resolved on that small set rather than per event; then
+  // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
+  return store.query(
+    render(sql`WITH ${linksCte(dialect, tenant)},
+      ids AS (
+        SELECT user_id, anonymous_id,
+          min("timestamp") AS first_seen,
+          bool_or("timestamp" >= ${bounds.day}) AS daily,
+          bool_or("timestamp" >= ${bounds.week}) AS weekly,
+          bool_or("timestamp" >= ${bounds.month}) AS monthly,
+          ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${from} THEN revenue END`)} AS revenue,
+          min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
+          max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
+          min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
+          bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
+          bool_or("timestamp" >= ${monthStart}) AS active_now,
+          ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${monthStart} THEN revenue END`)} AS month_revenue
+        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${end}
+        GROUP BY user_id, anonymous_id
+      ),
+      users AS (
+        SELECT ${USER_KEY} AS user_key,
+          min(first_seen) AS first_seen, bool_or(daily) AS daily, bool_or(weekly) AS weekly,
+          bool_or(monthly) AS monthly, ${dialect.sumAmounts(sql`revenue`)} AS revenue, min(signed_up) AS signed_up,
+          max(last_paid) AS last_paid, min(first_paid) AS first_paid,
+          bool_or(active_before) AS active_before, bool_or(active_now) AS active_now,
+          ${dialect.sumAmounts(sql`month_revenue`)} AS month_revenue
+        FROM ids r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+        GROUP BY 1
+      )
+      SELECT
+        count(*) FILTER (WHERE daily) AS dau,
+        count(*) FILTER (WHERE weekly) AS wau,
+        count(*) FILTER (WHERE monthly) AS mau,
+        count(*) FILTER (WHERE first_seen >= ${from}) AS new_users,
+        ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`revenue`)}, 0)`)} AS revenue,
+        count(signed_up) AS signups,
+        count(*) FILTER (WHERE last_paid >= signed_up) AS converted,
+        count(*) FILTER (WHERE active_before) AS previous_active,
+        count(*) FILTER (WHERE active_before AND NOT active_now) AS churned,
+        count(*) FILTER (WHERE active_now) AS month_active,
+        ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`month_revenue`)}, 0)`)} AS month_revenue,
+        count(*) FILTER (WHERE first_paid >= ${from}) AS new_paying
+      FROM users`),
+  );
 }

@@ -1,5 +1,7 @@
 import type { SqlDialect } from './dialect';
+import { javaScriptNumberText } from './numberText';
 import { joinSql, raw, sql } from './sql';
+import { standardSumAmounts } from './standardSumAmounts';
 
 /** A field name chosen by the code (letters, digits, underscores only). */
 function identifier(name: string): string {
@@ -57,6 +59,7 @@ export const postgresDialect: SqlDialect = {
   valueAtMax: (value, order) =>
     sql`(array_agg(${value} ORDER BY ${order} DESC) FILTER (WHERE ${order} IS NOT NULL))[1]`,
   firstOrdered: (value, order) => sql`(array_agg(${value} ORDER BY ${order}))[1]`,
+  sumAmounts: (value) => standardSumAmounts(value, 'DOUBLE PRECISION'),
   median: (value) =>
     sql`percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(${value} AS DOUBLE PRECISION))`,
   date: (day) => sql`CAST(${day} AS DATE)`,
@@ -73,9 +76,11 @@ export const postgresDialect: SqlDialect = {
     sql`CASE WHEN left(${value}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))
       THEN '''' || ${value} ELSE ${value} END`,
   isoTime: (column) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
-  // PostgreSQL (12+) writes doubles as the shortest exact text, like JavaScript, except the
-  // exponent form of large values: whole values below 1e15 go through BIGINT, as in DuckDB.
+  // PostgreSQL (12+) writes doubles as the shortest exact text, in exponent form from 1e15.
   numberText: (value) =>
-    sql`CASE WHEN ${value} = trunc(${value}) AND abs(${value}) < 1e15
-      THEN CAST(CAST(${value} AS BIGINT) AS TEXT) ELSE CAST(${value} AS TEXT) END`,
+    javaScriptNumberText(
+      value,
+      (text, pattern, index) => sql`(regexp_match(${text}, ${pattern}))[${raw(String(index))}]`,
+      'TEXT',
+    ),
 };

@@ -1,5 +1,6 @@
-import type { Store } from '../store/store';
-import { dialectOf } from './dialect';
+import type { Row, Store } from '../store/store';
+import { retentionRows } from './clickhouse/retention';
+import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
 import { render, type Sql, sql } from './sql';
 import { addPeriods, type Interval, periodStart, startOfDay, type TimeRange } from './time';
@@ -34,15 +35,58 @@ export async function computeRetention(
   },
 ): Promise<{ cohorts: Cohort[] }> {
   const { interval, periods, range } = query;
-  const dialect = dialectOf(store.kind);
   // Cohort periods start inside the range; their users' activity runs `periods` periods on.
-  // Aggregated per (userId, anonymousId) first; user keys are resolved on that smaller set.
-  const firstPeriod = periodStart(range.fromDay, interval);
-  const since = startOfDay(firstPeriod, range.tz);
+  const since = startOfDay(periodStart(range.fromDay, interval), range.tz);
   const until = startOfDay(
     addPeriods(periodStart(range.toDay, interval), interval, periods),
     range.tz,
   );
+  const rows =
+    store.kind === 'clickhouse'
+      ? await retentionRows(store, tenant, {
+          ...query,
+          since,
+          until,
+          toDay: range.toDay,
+          tz: range.tz,
+        })
+      : await standardRows(dialectOf(store.kind), store, tenant, { ...query, since, until });
+  const cohorts = new Map<string, Cohort>();
+  for (const row of rows) {
+    const key = String(row.cohort);
+    let cohort = cohorts.get(key);
+    if (!cohort) {
+      const size = Number(row.size);
+      cohort = { cohort: key, size, retained: new Array(periods).fill(0), percent: [] };
+      cohort.retained[0] = size;
+      cohorts.set(key, cohort);
+    }
+    if (row.k !== null && row.k !== undefined) cohort.retained[Number(row.k)] = Number(row.kept);
+  }
+  const result = [...cohorts.values()].filter((cohort) => cohort.cohort >= range.fromDay);
+  for (const cohort of result) {
+    cohort.percent = cohort.retained.map((count) => (count / cohort.size) * 100);
+  }
+  return { cohorts: result };
+}
+
+/** Retention's rows (`cohort`, `size`, `k`, `kept`) in standard SQL with CTEs. */
+function standardRows(
+  dialect: SqlDialect,
+  store: Store,
+  tenant: string,
+  query: {
+    interval: Interval;
+    periods: number;
+    range: TimeRange;
+    since: number;
+    until: number;
+    startEvent?: string;
+    returnEvent?: string;
+  },
+): Promise<Row[]> {
+  const { interval, periods, range, since, until } = query;
+  // Aggregated per (userId, anonymousId) first; user keys are resolved on that smaller set.
   // Every timestamp bucketed below lies in [since, until).
   const bucket = (column: Sql) =>
     dialect.periodStart(
@@ -51,7 +95,7 @@ export async function computeRetention(
     );
   const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
   const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
-  const rows = await store.query(
+  return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
       pair_firsts AS (
         SELECT user_id, anonymous_id, min("timestamp") FILTER (WHERE ${starts}) AS first_ts
@@ -86,21 +130,4 @@ export async function computeRetention(
       WHERE s.cohort <= ${dialect.date(range.toDay)}
       ORDER BY s.cohort, k.k`),
   );
-  const cohorts = new Map<string, Cohort>();
-  for (const row of rows) {
-    const key = String(row.cohort);
-    let cohort = cohorts.get(key);
-    if (!cohort) {
-      const size = Number(row.size);
-      cohort = { cohort: key, size, retained: new Array(periods).fill(0), percent: [] };
-      cohort.retained[0] = size;
-      cohorts.set(key, cohort);
-    }
-    if (row.k !== null && row.k !== undefined) cohort.retained[Number(row.k)] = Number(row.kept);
-  }
-  const result = [...cohorts.values()].filter((cohort) => cohort.cohort >= range.fromDay);
-  for (const cohort of result) {
-    cohort.percent = cohort.retained.map((count) => (count / cohort.size) * 100);
-  }
-  return { cohorts: result };
 }

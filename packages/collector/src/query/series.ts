@@ -1,4 +1,5 @@
-import type { Store } from '../store/store';
+import type { Row, Store } from '../store/store';
+import { activeUserRows, eventTotalRows, newUserRows } from './clickhouse/series';
 import { dialectOf, type SqlDialect } from './dialect';
 import { keyedEvents, linksCte, USER_KEY } from './keyedEvents';
 import { render, type Sql, sql } from './sql';
@@ -116,11 +117,37 @@ async function activeUsers(
   days: readonly string[],
   window: number,
 ): Promise<Daily> {
+  const rows =
+    store.kind === 'clickhouse'
+      ? await activeUserRows(store, tenant, range, window)
+      : await standardActiveUserRows(dialect, store, tenant, range, window);
+  // The running count holds from each change day until the next one.
+  const values: Daily = new Map();
+  let index = 0;
+  let current = 0;
+  for (const date of days) {
+    while (index < rows.length && String(rows[index]!.day) <= date) {
+      current = Number(rows[index]!.value);
+      index++;
+    }
+    values.set(date, current);
+  }
+  return values;
+}
+
+/** The running count of {@link activeUsers} on each day it changes, with window functions. */
+function standardActiveUserRows(
+  dialect: SqlDialect,
+  store: Store,
+  tenant: string,
+  range: TimeRange,
+  window: number,
+): Promise<Row[]> {
   const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
   const day = dialect.localDay(sql`"timestamp"`, range.tz, { startMs: since, endMs: range.endMs });
   const lastDay = dialect.addDays(sql`day`, window - 1);
   // Distinct days per (userId, anonymousId) first; user keys are resolved on that smaller set.
-  const rows = await store.query(
+  return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
       pairs AS (
         SELECT DISTINCT user_id, anonymous_id, ${day} AS day FROM events
@@ -145,18 +172,6 @@ async function activeUsers(
       SELECT ${dialect.text(sql`day`)} AS day, ${dialect.double(sql`sum(change) OVER (ORDER BY day)`)} AS value
       FROM totals ORDER BY day`),
   );
-  // The running count holds from each change day until the next one.
-  const values: Daily = new Map();
-  let index = 0;
-  let current = 0;
-  for (const date of days) {
-    while (index < rows.length && String(rows[index]!.day) <= date) {
-      current = Number(rows[index]!.value);
-      index++;
-    }
-    values.set(date, current);
-  }
-  return values;
 }
 
 async function newUsers(
@@ -166,6 +181,7 @@ async function newUsers(
   range: TimeRange,
   days: readonly string[],
 ): Promise<Daily> {
+  if (store.kind === 'clickhouse') return fill(days, await newUserRows(store, tenant, range));
   const rows = await store.query(
     render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs })},
       firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)
@@ -185,10 +201,13 @@ async function eventTotals(
   name: 'events' | 'revenue',
   event: string | undefined,
 ): Promise<Daily> {
+  if (store.kind === 'clickhouse') {
+    return fill(days, await eventTotalRows(store, tenant, range, name, event));
+  }
   const value: Sql =
     name === 'events'
       ? sql`count(*)`
-      : sql`coalesce(sum(revenue) FILTER (WHERE type = 'track'), 0)`;
+      : sql`coalesce(${dialect.sumAmounts(sql`CASE WHEN type = 'track' THEN revenue END`)}, 0)`;
   const named = event === undefined ? sql`` : sql` AND event = ${event}`;
   const rows = await store.query(
     render(sql`SELECT ${dialect.text(dialect.localDay(sql`"timestamp"`, range.tz, range))} AS day,

@@ -70,19 +70,27 @@ const JSON_COLUMNS = ['properties', 'traits', 'context'] as const;
  * and JSON columns as text, each aliased with its API field name.
  *
  * @example
- * sql`SELECT ${EVENT_SELECT} FROM events WHERE … ORDER BY seq DESC LIMIT ${limit}`;
+ * sql`SELECT ${eventSelect(dialect)} FROM events WHERE … ORDER BY events.seq DESC LIMIT ${limit}`;
  */
-export const EVENT_SELECT: Sql = raw(
-  [
-    'events.seq AS seq',
-    ...Object.entries(TEXT_COLUMNS).map(([field, column]) => `events.${column} AS "${field}"`),
-    ...Object.entries(TIME_COLUMNS).map(
-      ([field, column]) => `epoch_ms(events.${column}) AS "${field}"`,
-    ),
-    'events.revenue AS revenue',
-    ...JSON_COLUMNS.map((column) => `CAST(events.${column} AS VARCHAR) AS "${column}"`),
-  ].join(', '),
-);
+export function eventSelect(dialect: SqlDialect): Sql {
+  return joinSql(
+    [
+      raw('events.seq AS seq'),
+      ...Object.entries(TEXT_COLUMNS).map(([field, column]) =>
+        raw(`events.${column} AS "${field}"`),
+      ),
+      ...Object.entries(TIME_COLUMNS).map(
+        ([field, column]) =>
+          sql`${dialect.epochMs(raw(`events.${column}`))} AS ${raw(`"${field}"`)}`,
+      ),
+      raw('events.revenue AS revenue'),
+      ...JSON_COLUMNS.map(
+        (column) => sql`${dialect.text(raw(`events.${column}`))} AS ${raw(`"${column}"`)}`,
+      ),
+    ],
+    ', ',
+  );
+}
 
 function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
@@ -101,7 +109,7 @@ function object(value: unknown): Record<string, unknown> {
 }
 
 /**
- * A row selected with {@link EVENT_SELECT} as the API's event.
+ * A row selected with {@link eventSelect} as the API's event.
  *
  * @example
  * const events = (await store.query(render(statement))).map(toApiEvent);
@@ -168,7 +176,8 @@ export const API_EVENT_FIELDS: ReadonlyArray<keyof ApiEvent> = [
 ];
 
 /**
- * The select list of CSV exports, one column per API field in {@link API_EVENT_FIELDS} order,
+ * The select list of CSV exports, one column per API field in {@link API_EVENT_FIELDS} order
+ * (named `<field>Cell`),
  * each already the cell's text: times as ISO 8601, revenue as JavaScript writes numbers, JSON
  * columns as their stored text, and every text cell spreadsheet-safe (`dialect.csvText`). The
  * store's CSV writer then quotes per RFC 4180.
@@ -188,8 +197,10 @@ export function eventCsvSelect(dialect: SqlDialect): Sql {
     if (field === 'revenue') return dialect.numberText(column('revenue'));
     return dialect.csvText(dialect.text(column(field)));
   };
+  // Cells are named apart from the columns: ClickHouse would read an alias such as `event` in
+  // place of the column of that name in the statement's WHERE.
   return joinSql(
-    API_EVENT_FIELDS.map((field) => sql`${cell(field)} AS ${raw(`"${field}"`)}`),
+    API_EVENT_FIELDS.map((field) => sql`${cell(field)} AS ${raw(`"${field}Cell"`)}`),
     ', ',
   );
 }

@@ -5,6 +5,7 @@ import { dialectOf } from '../query/dialect';
 import { render, type Sql, sql } from '../query/sql';
 import type { Store } from '../store/store';
 import { EVENT_CSV_HEADER, eventCsvSelect } from './apiEvent';
+import { after } from './eventFilters';
 import type { ReadContext } from './readContext';
 
 /** Rows of one export page: one CSV file written by the store, then streamed and deleted. */
@@ -14,8 +15,9 @@ const CHUNK_BYTES = 64 * 1024;
 
 /**
  * The `GET /v1/export.csv` response: the header record, then up to `limit` events of `where`,
- * newest first. The rows the export holds are fixed when it begins: the newest `seq` is pinned
- * and the truncation header (`x-sightline-truncated`) is known before the body starts.
+ * newest first (`seq DESC, message_id DESC`, as `GET /v1/events` lists them). The rows the export
+ * holds are fixed when it begins: the newest `seq` is pinned and the truncation header
+ * (`x-sightline-truncated`) is known before the body starts.
  *
  * The store writes the CSV itself (`Store.writeCsv`, DuckDB's `COPY … TO`), a page of
  * {@link EXPORT_PAGE_ROWS} rows at a time into a private temporary directory: no row becomes a
@@ -30,41 +32,60 @@ export async function exportResponse(
 ): Promise<Response> {
   const { store } = context;
   const [top] = await store.query(
-    render(sql`SELECT max(events.seq) AS newest FROM events WHERE ${where}`),
+    render(sql`SELECT max(events.seq) AS newest, min(events.seq) AS oldest FROM events
+      WHERE ${where}`),
   );
-  const newest = top?.newest === null || top?.newest === undefined ? 0 : Number(top.newest);
-  const matched = newest === 0 ? 0 : await countFrom(store, where, newest, limit);
+  const seqs =
+    top?.newest === null || top?.newest === undefined
+      ? undefined
+      : { newest: Number(top.newest), oldest: Number(top.oldest) };
+  const matched = seqs ? await countFrom(store, where, seqs, limit) : 0;
   const day = new Date(context.now).toISOString().slice(0, 10);
   // An admin's ?tenant= is free text: keep the header's quoted filename well-formed.
   const tenant = context.caller.tenant.replace(/[^A-Za-z0-9._-]/g, '_');
-  return new Response(csvStream(store, where, newest, Math.min(limit, matched)), {
-    status: 200,
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="sightline-events-${tenant}-${day}.csv"`,
-      'cache-control': 'no-store',
-      'x-sightline-row-limit': String(limit),
-      'x-sightline-truncated': String(matched > limit),
+  const pinned = seqs ? sql`${where} AND events.seq <= ${bigint(seqs.newest)}` : where;
+  return new Response(
+    csvStream(store, pinned, seqs ?? { newest: 0, oldest: 0 }, Math.min(limit, matched)),
+    {
+      status: 200,
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="sightline-events-${tenant}-${day}.csv"`,
+        'cache-control': 'no-store',
+        'x-sightline-row-limit': String(limit),
+        'x-sightline-truncated': String(matched > limit),
+      },
     },
-  });
+  );
+}
+
+/** The seq values of the export's rows: the newest (pinned) and the oldest. */
+interface SeqSpan {
+  newest: number;
+  oldest: number;
+}
+
+/** An integer the code computed, typed as BIGINT so DuckDB compares it with `seq` directly. */
+function bigint(value: number): Sql {
+  return sql`CAST(${value} AS BIGINT)`;
 }
 
 /**
  * How many rows of `where` have `seq` ≤ `newest`, counted exactly up to `limit + 1` (any answer
  * above `limit` means "more than the export holds"). Rows are stored in `seq` order, so a count
  * over a window of `seq` values lets DuckDB skip every row group outside it by its min/max; the
- * window widens (×4) until it holds more than `limit` rows or reaches the first row.
+ * window widens (×4) until it holds more than `limit` rows or reaches the oldest row.
  */
-async function countFrom(store: Store, where: Sql, newest: number, limit: number): Promise<number> {
+async function countFrom(store: Store, where: Sql, seqs: SeqSpan, limit: number): Promise<number> {
   let span = (limit + 1) * 2;
   for (;;) {
-    const lowest = Math.max(0, newest + 1 - span);
+    const lowest = Math.max(seqs.oldest, seqs.newest + 1 - span);
     const [row] = await store.query(
       render(sql`SELECT count(*) AS matched FROM events WHERE ${where}
-        AND events.seq >= CAST(${lowest} AS BIGINT) AND events.seq <= CAST(${newest} AS BIGINT)`),
+        AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(seqs.newest)}`),
     );
     const matched = Number(row?.matched ?? 0);
-    if (matched > limit || lowest === 0) return matched;
+    if (matched > limit || lowest === seqs.oldest) return matched;
     span *= 4;
   }
 }
@@ -73,56 +94,70 @@ interface PageFile {
   path: string;
   /** Rows in the page. */
   rows: number;
-  /** The lowest `seq` in the page: the next page holds the rows below it. */
-  lowest: number;
 }
 
-/** The header record, then `rows` events of `where` with `seq` ≤ `newest`, newest first. */
+/**
+ * The header record, then `rows` events of `where` (already pinned to the export's newest seq),
+ * newest first. Pages are bounded by positions (seq, message id) in that order, so a seq shared
+ * by several events (collectors writing one store) never splits or repeats them.
+ */
 function csvStream(
   store: Store,
   where: Sql,
-  newest: number,
+  seqs: SeqSpan,
   rows: number,
 ): ReadableStream<Uint8Array> {
   const select = eventCsvSelect(dialectOf(store.kind));
+  const order = sql`ORDER BY events.seq DESC, events.message_id DESC`;
   let directory: Promise<string> | undefined;
   let pagesWritten = 0;
   let planned = 0;
-  let before = newest + 1;
+  /** The last row of the previous page: the next page holds the rows after it. */
+  let before: { seq: number; messageId: string } | undefined;
+  /** Whether the last page written held every row that was left. */
+  let exhausted = false;
   let span = EXPORT_PAGE_ROWS * 2;
 
-  /** Writes the next page below `before` into a file, or resolves undefined when none is left. */
+  /** Writes the next page into a file, or resolves undefined when none is left. */
   async function writePage(): Promise<PageFile | undefined> {
     const size = Math.min(EXPORT_PAGE_ROWS, rows - planned);
-    if (size <= 0) return undefined;
-    // Find the page's lowest seq in a window of seq values below the last page, widened until it
-    // holds a whole page or reaches seq 0 (other tenants' rows, filters).
-    let page: { rows: number; lowest: number };
+    if (size <= 0 || exhausted) return undefined;
+    const rest = before ? sql`${where} AND ${after(before)}` : where;
+    // The page's last row: the size-th row after `before`, looked for in a window of seq values
+    // below it, widened until it holds one or reaches the oldest row (other tenants' rows and
+    // filters make the window's rows sparse). None: the page is everything that is left.
+    let last: { seq: number; messageId: string } | undefined;
     for (;;) {
-      const lowest = Math.max(0, before - span);
+      const lowest = Math.max(seqs.oldest, (before?.seq ?? seqs.newest) - span);
       const [row] = await store.query(
-        render(sql`SELECT count(*) AS rows, min(seq) AS lowest FROM (
-          SELECT events.seq AS seq FROM events WHERE ${where}
-            AND events.seq < CAST(${before} AS BIGINT) AND events.seq >= CAST(${lowest} AS BIGINT)
-            ORDER BY events.seq DESC LIMIT ${size}) AS page`),
+        render(sql`SELECT events.seq AS seq, events.message_id AS "messageId" FROM events
+          WHERE ${rest} AND events.seq >= ${bigint(lowest)}
+          ${order} LIMIT 1 OFFSET ${size - 1}`),
       );
-      page = { rows: Number(row?.rows ?? 0), lowest: Number(row?.lowest ?? 0) };
-      if (page.rows === size || lowest === 0) break;
+      if (row) {
+        last = { seq: Number(row.seq), messageId: String(row.messageId) };
+        break;
+      }
+      if (lowest === seqs.oldest) break;
       span *= 4;
     }
-    if (page.rows === 0) return undefined;
-    const highest = before;
-    planned += page.rows;
-    before = page.lowest;
+    const bounded = last
+      ? sql`${rest} AND events.seq >= ${bigint(last.seq)} AND NOT ${after(last)}`
+      : rest;
+    const pageRows = last
+      ? size
+      : Number(
+          (await store.query(render(sql`SELECT count(*) AS rows FROM events WHERE ${bounded}`)))[0]
+            ?.rows ?? 0,
+        );
+    if (pageRows === 0) return undefined;
+    planned += pageRows;
+    before = last;
+    exhausted = last === undefined;
     directory ??= mkdtemp(join(tmpdir(), 'sightline-export-'));
     const path = join(await directory, `page-${pagesWritten++}.csv`);
-    await store.writeCsv(
-      render(sql`SELECT ${select} FROM events WHERE ${where}
-        AND events.seq < CAST(${highest} AS BIGINT) AND events.seq >= CAST(${page.lowest} AS BIGINT)
-        ORDER BY events.seq DESC`),
-      path,
-    );
-    return { path, rows: page.rows, lowest: page.lowest };
+    await store.writeCsv(render(sql`SELECT ${select} FROM events WHERE ${bounded} ${order}`), path);
+    return { path, rows: pageRows };
   }
 
   let headerSent = false;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { HttpError } from '../http/errors';
+import type { SqlDialect } from '../query/dialect';
 import { type Sql, sql } from '../query/sql';
 
 const DAY_MS = 86_400_000;
@@ -123,70 +124,103 @@ export function rejectUnknownParameters(url: URL, known: readonly string[]): voi
   }
 }
 
-/** Bound instant of Unix ms, as whole microseconds so no float rounding moves it. */
-function instant(ms: number): Sql {
-  return sql`make_timestamptz(CAST(${String(Math.round(ms * 1000))} AS BIGINT))`;
-}
-
 /**
- * The SQL predicate over `events` of one tenant's events matching `filters`. `userId` matches
- * the **user key** of docs/metrics.md: the event's userId; else the userId its anonymousId is
- * linked to (the earliest link, ties by the smaller userId); else its anonymousId.
+ * The SQL predicate over `events` of one tenant's events matching `filters`, in the store's
+ * `dialect`. `userId` matches the **user key** of docs/metrics.md: the event's userId; else the
+ * userId its anonymousId is linked to (the earliest link, ties by the smaller userId); else its
+ * anonymousId.
  *
  * @example
- * sql`SELECT count(*) FROM events WHERE ${eventFilter('acme', { startMs, userId: 'u-1' })}`;
+ * sql`SELECT count(*) FROM events WHERE ${eventFilter(dialect, 'acme', { startMs, userId: 'u-1' })}`;
  */
 export function eventFilter(
+  dialect: SqlDialect,
   tenant: string,
   filters: Omit<EventFilters, 'from' | 'to'> & { startMs?: number; endMs?: number },
 ): Sql {
   const parts: Sql[] = [sql`events.tenant = ${tenant}`];
   if (filters.startMs !== undefined)
-    parts.push(sql` AND events."timestamp" >= ${instant(filters.startMs)}`);
+    parts.push(sql` AND events."timestamp" >= ${dialect.instant(filters.startMs)}`);
   if (filters.endMs !== undefined)
-    parts.push(sql` AND events."timestamp" < ${instant(filters.endMs)}`);
+    parts.push(sql` AND events."timestamp" < ${dialect.instant(filters.endMs)}`);
   if (filters.type !== undefined) parts.push(sql` AND events.type = ${filters.type}`);
   if (filters.event !== undefined) parts.push(sql` AND events.event = ${filters.event}`);
-  if (filters.userId !== undefined) parts.push(sql` AND ${userKeyIs(tenant, filters.userId)}`);
+  if (filters.userId !== undefined) {
+    parts.push(sql` AND ${userKeyIs(dialect, tenant, filters.userId)}`);
+  }
   return parts.reduce((all, part) => sql`${all}${part}`);
 }
 
-function userKeyIs(tenant: string, userKey: string): Sql {
+/** No correlated subqueries and no `EXISTS`: ClickHouse has neither. */
+function userKeyIs(dialect: SqlDialect, tenant: string, userKey: string): Sql {
   return sql`(events.user_id = ${userKey} OR (events.user_id IS NULL AND (
     events.anonymous_id IN (
       SELECT anonymous_id FROM identity_links
       WHERE tenant = ${tenant} AND anonymous_id IN (
         SELECT anonymous_id FROM identity_links WHERE tenant = ${tenant} AND user_id = ${userKey})
       GROUP BY anonymous_id
-      HAVING first(user_id ORDER BY first_seen, user_id) = ${userKey})
-    OR (events.anonymous_id = ${userKey} AND NOT EXISTS (
-      SELECT 1 FROM identity_links WHERE tenant = ${tenant} AND anonymous_id = ${userKey})))))`;
+      HAVING ${dialect.firstOrdered(sql`user_id`, sql`first_seen, user_id`)} = ${userKey})
+    OR (events.anonymous_id = ${userKey} AND ${userKey} NOT IN (
+      SELECT anonymous_id FROM identity_links WHERE tenant = ${tenant})))))`;
+}
+
+/** Where a page of events ends: the (seq, messageId) of its last event, newest first. */
+export interface PagePosition {
+  seq: number;
+  /** Undefined for cursors of the first format (`v1`), whose `seq` alone was unique. */
+  messageId?: string;
+}
+
+/** Longest cursor accepted: `v2:`, a 64-bit seq and a 255-character message id, in base64url. */
+const MAX_CURSOR_LENGTH = 1_500;
+
+/**
+ * An opaque page cursor: base64url of `v2:<seq>:<messageId>`, the position of the last event
+ * returned in the order `seq DESC, message_id DESC` (arrival order; `seq` may repeat across
+ * collector processes writing one store, the message id breaks ties). The next page holds the
+ * events after it in that order, so pages neither repeat nor skip events while new ones keep
+ * arriving (they sort before the first page).
+ *
+ * @example
+ * decodeCursor(encodeCursor({ seq: 42, messageId: 'm-1' })); // { seq: 42, messageId: 'm-1' }
+ */
+export function encodeCursor(position: { seq: number; messageId: string }): string {
+  return Buffer.from(`v2:${position.seq}:${position.messageId}`, 'utf8').toString('base64url');
 }
 
 /**
- * An opaque page cursor: base64url of `v1:<seq>`, the arrival order of the last event returned.
- * The next page holds events that arrived before it, so pages neither repeat nor skip events
- * while new ones keep arriving (they sort before the first page).
- *
- * @example
- * decodeCursor(encodeCursor(42)); // 42
+ * The position of a cursor from {@link encodeCursor} (or of the earlier `v1:<seq>` format), or a
+ * 400 naming `cursor`. Only the exact text this API writes is accepted: canonical base64url of
+ * well-formed UTF-8, a seq without leading zeros that is a safe integer, a non-empty message id.
  */
-export function encodeCursor(seq: number): string {
-  return Buffer.from(`v1:${seq}`, 'utf8').toString('base64url');
-}
-
-/** The `seq` of a cursor from {@link encodeCursor}, or a 400 naming `cursor`. */
-export function decodeCursor(cursor: string): number {
-  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor)
-    ? Buffer.from(cursor, 'base64url').toString('utf8')
-    : '';
-  const match = /^v1:([1-9]\d{0,15})$/.exec(text);
-  const seq = match ? Number(match[1]) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) {
+export function decodeCursor(cursor: string): PagePosition {
+  const text =
+    cursor.length <= MAX_CURSOR_LENGTH && /^[A-Za-z0-9_-]+$/.test(cursor)
+      ? Buffer.from(cursor, 'base64url').toString('utf8')
+      : '';
+  const canonical = text !== '' && Buffer.from(text, 'utf8').toString('base64url') === cursor;
+  const match = canonical
+    ? /^v1:([1-9]\d{0,15})$|^v2:(0|[1-9]\d{0,15}):([\s\S]+)$/.exec(text)
+    : null;
+  const seq = match ? Number(match[1] ?? match[2]) : Number.NaN;
+  if (!match || !Number.isSafeInteger(seq)) {
     throw invalid(
       'cursor',
       'cursor: not a cursor from this API: pass nextCursor as it was returned',
     );
   }
-  return seq;
+  return match[3] === undefined ? { seq } : { seq, messageId: match[3] };
+}
+
+/**
+ * The events after `position` in the order `seq DESC, message_id DESC` (the keyset condition,
+ * written so every engine runs it: no row-value comparison).
+ *
+ * @example
+ * sql`SELECT … FROM events WHERE ${where} AND ${after(decodeCursor(cursor))} ORDER BY events.seq DESC, events.message_id DESC`
+ */
+export function after(position: PagePosition): Sql {
+  if (position.messageId === undefined) return sql`events.seq < ${position.seq}`;
+  return sql`(events.seq < ${position.seq}
+    OR (events.seq = ${position.seq} AND events.message_id < ${position.messageId}))`;
 }

@@ -1,10 +1,12 @@
 import * as z from 'zod';
 import { json } from '../http/errors';
 import type { ResolvedCollectorOptions } from '../options';
+import { dialectOf } from '../query/dialect';
 import { render, sql } from '../query/sql';
-import { EVENT_SELECT, toApiEvent } from './apiEvent';
+import { eventSelect, toApiEvent } from './apiEvent';
 import { exportResponse } from './csvExport';
 import {
+  after,
   decodeCursor,
   encodeCursor,
   eventFilter,
@@ -31,7 +33,7 @@ const listQuery = z.object({
  *
  * @example
  * createReadApi({ routes: [...eventRoutes(settings)], readKeys, store, cache, now });
- * // GET /v1/events?userId=u-1&limit=50 → { events: [...], nextCursor: 'djE6MTIz' }
+ * // GET /v1/events?userId=u-1&limit=50 → { events: [...], nextCursor: 'djI6MTIzOm0tNDI' }
  */
 export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
   const { maxRangeDays, exportRowCap } = settings.read;
@@ -48,19 +50,23 @@ export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
         rejectUnknownParameters(context.url, LIST_PARAMETERS);
         const query = parseParams(listQuery, Object.fromEntries(context.url.searchParams));
         const limit = query.limit ?? 100;
-        const where = eventFilter(context.caller.tenant, {
+        const dialect = dialectOf(context.store.kind);
+        const where = eventFilter(dialect, context.caller.tenant, {
           ...query,
           ...eventRange(query, maxRangeDays),
         });
-        const before =
-          query.cursor === undefined ? sql`` : sql` AND events.seq < ${decodeCursor(query.cursor)}`;
+        const later =
+          query.cursor === undefined ? sql`` : sql` AND ${after(decodeCursor(query.cursor))}`;
         const rows = await context.store.query(
-          render(sql`SELECT ${EVENT_SELECT} FROM events WHERE ${where}${before}
-            ORDER BY events.seq DESC LIMIT ${limit + 1}`),
+          render(sql`SELECT ${eventSelect(dialect)} FROM events WHERE ${where}${later}
+            ORDER BY events.seq DESC, events.message_id DESC LIMIT ${limit + 1}`),
         );
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
-        const nextCursor = rows.length > limit && last ? encodeCursor(Number(last.seq)) : null;
+        const nextCursor =
+          rows.length > limit && last
+            ? encodeCursor({ seq: Number(last.seq), messageId: String(last.messageId) })
+            : null;
         return json(
           200,
           { events: page.map(toApiEvent), nextCursor },
@@ -75,7 +81,7 @@ export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
         rejectUnknownParameters(context.url, ['from', 'to', 'type', 'event', 'userId', 'limit']);
         const query = parseParams(exportQuery, Object.fromEntries(context.url.searchParams));
         const limit = query.limit ?? exportRowCap;
-        const where = eventFilter(context.caller.tenant, {
+        const where = eventFilter(dialectOf(context.store.kind), context.caller.tenant, {
           ...query,
           ...eventRange(query, maxRangeDays),
         });

@@ -3,8 +3,9 @@ import { json } from '../http/errors';
 import { ALL_TENANTS } from '../keys';
 import type { ResolvedCollectorOptions } from '../options';
 import { subjectEvents, subjectLinks } from '../privacy/subject';
+import { dialectOf } from '../query/dialect';
 import { render, sql } from '../query/sql';
-import { EVENT_SELECT, toApiEvent } from './apiEvent';
+import { eventSelect, toApiEvent } from './apiEvent';
 import { invalid, rejectUnknownParameters, wholeNumberParam } from './eventFilters';
 import type { ReadRoute } from './readApi';
 import { parseParams, type ReadContext } from './readContext';
@@ -49,13 +50,15 @@ export function privacyRoutes(_settings: ResolvedCollectorOptions): ReadRoute[] 
         rejectUnknownParameters(context.url, []);
         const userId = subjectOf(context);
         const { tenant } = context.caller;
+        const dialect = dialectOf(context.store.kind);
         const events = await context.store.query(
-          render(sql`SELECT ${EVENT_SELECT} FROM events WHERE ${subjectEvents(tenant, userId)}
-            ORDER BY events."timestamp", events.seq`),
+          render(sql`SELECT ${eventSelect(dialect)} FROM events
+            WHERE ${subjectEvents(tenant, userId)}
+            ORDER BY events."timestamp", events.seq, events.message_id`),
         );
         const links = await context.store.query(
           render(sql`SELECT anonymous_id AS "anonymousId", user_id AS "userId",
-              epoch_ms(first_seen) AS "firstSeen"
+              ${dialect.epochMs(sql`first_seen`)} AS "firstSeen"
             FROM identity_links WHERE ${subjectLinks(tenant, userId)}
             ORDER BY first_seen, anonymous_id, user_id`),
         );
@@ -97,12 +100,14 @@ export function privacyRoutes(_settings: ResolvedCollectorOptions): ReadRoute[] 
         rejectUnknownParameters(context.url, ['limit', 'subjectHash']);
         const query = parseParams(auditQuery, Object.fromEntries(context.url.searchParams));
         const { tenant } = context.caller;
-        const byTenant = tenant === ALL_TENANTS ? sql`TRUE` : sql`tenant = ${tenant}`;
+        const dialect = dialectOf(context.store.kind);
+        // ClickHouse 18.16 has no TRUE literal.
+        const byTenant = tenant === ALL_TENANTS ? sql`1 = 1` : sql`tenant = ${tenant}`;
         const bySubject =
           query.subjectHash === undefined ? sql`` : sql` AND subject_hash = ${query.subjectHash}`;
         const rows = await context.store.query(
           render(sql`SELECT tenant, subject_hash AS "subjectHash", actor,
-              epoch_ms(erased_at) AS "erasedAt", events_deleted AS "eventsDeleted",
+              ${dialect.epochMs(sql`erased_at`)} AS "erasedAt", events_deleted AS "eventsDeleted",
               links_deleted AS "linksDeleted"
             FROM erasure_audit WHERE ${byTenant}${bySubject}
             ORDER BY erased_at DESC, tenant, subject_hash LIMIT ${query.limit ?? 1_000}`),

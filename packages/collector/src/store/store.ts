@@ -51,6 +51,30 @@ export interface AppendResult {
   duplicates: Map<string, number>;
 }
 
+/**
+ * What a store holds beside its events that `append` cannot rebuild from them: for moving a
+ * store's contents to another (`sightline-collector migrate`). Times are Unix ms; days UTC
+ * `YYYY-MM-DD`.
+ */
+export interface StoreHistory {
+  identityLinks: ReadonlyArray<{
+    tenant: string;
+    anonymousId: string;
+    userId: string;
+    firstSeen: number;
+  }>;
+  /** `daily_usage` counts, which outlive the pruned events behind them. */
+  dailyUsage: ReadonlyArray<{ tenant: string; day: string; event: string; count: number }>;
+  erasureAudit: ReadonlyArray<{
+    tenant: string;
+    subjectHash: string;
+    actor: string;
+    erasedAt: number;
+    eventsDeleted: number;
+    linksDeleted: number;
+  }>;
+}
+
 /** A value bound to a statement parameter; arrays bind as lists of text. */
 export type SqlValue = string | number | boolean | null | readonly string[];
 
@@ -133,6 +157,16 @@ export interface Store {
    * await store.prune(Date.now() - 90 * 86_400_000); // { events: 1042, identityLinks: 17 }
    */
   prune(olderThanMs: number): Promise<{ events: number; identityLinks: number }>;
+  /**
+   * Imports `history` from another store, after its events were appended, in one transaction
+   * where the engine has them. Idempotent: a link already known keeps the earlier `firstSeen`, a
+   * usage count is raised to at least the imported one (never added twice), an audit row already
+   * present is not written again.
+   *
+   * @example
+   * await target.importHistory(await readHistory(source));
+   */
+  importHistory(history: StoreHistory): Promise<void>;
   /** Throws when the store cannot serve requests. */
   ping(): Promise<void>;
   close(): Promise<void>;

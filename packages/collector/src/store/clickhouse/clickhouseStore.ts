@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { erasureSubjectHash } from '../../privacy/subject';
-import type { AppendResult, Row, SqlStatement, Store, StoredEvent } from '../store';
+import type { AppendResult, Row, SqlStatement, Store, StoredEvent, StoreHistory } from '../store';
 import { ClickHouseConnection, parseClickHouseUrl } from './clickhouseConnection';
+import { writeClickHouseCsv } from './clickhouseCsv';
 import { runClickHouseMigrations } from './clickhouseMigrate';
 import { deleteRows } from './clickhouseMutations';
 import { bindStatement, encodeLiteral, encodeNumber, encodeString } from './literal';
@@ -91,10 +91,7 @@ class ClickHouseStore implements Store {
     }
     const fresh: StoredEvent[] = [];
     for (const [tenant, list] of byTenant) {
-      const stored = await this.findMessageIds(
-        tenant,
-        list.map((event) => event.messageId),
-      );
+      const stored = await this.#storedNear(tenant, list);
       let count = 0;
       for (const event of list) {
         if (stored.has(event.messageId)) continue;
@@ -122,16 +119,33 @@ class ClickHouseStore implements Store {
     return this.#connection.rows(bindStatement(statement));
   }
 
-  async writeCsv(statement: SqlStatement, path: string): Promise<void> {
-    // ClickHouse's CSV writer quotes every string and writes NULL as \N (18.16 has no setting to
-    // change either), so records are written here to the contract's RFC 4180 form instead.
-    const result = await this.#connection.client.query({
-      query: bindStatement(statement),
-      format: 'JSONCompact',
-    });
-    const body = (await result.json()) as unknown as { data: unknown[][] };
-    const text = body.data.map((row) => `${row.map(csvField).join(',')}\r\n`).join('');
-    await writeFile(path, text, { flag: 'wx' });
+  writeCsv(statement: SqlStatement, path: string): Promise<void> {
+    return writeClickHouseCsv(this.#connection, statement, path);
+  }
+
+  /**
+   * Which of `events`' message ids are stored for `tenant`, looked up only on the days (±1)
+   * their timestamps fall on: the primary key starts with (tenant, day), so the lookup reads a
+   * few days of ids instead of all of them. A resent copy keeps its timestamp up to the clock-skew
+   * correction (milliseconds), which can move it across midnight but not further.
+   */
+  async #storedNear(tenant: string, events: readonly StoredEvent[]): Promise<Set<string>> {
+    const days = new Set<string>();
+    for (const event of events) {
+      for (const shift of [-DAY_MS, 0, DAY_MS]) days.add(utcDay(event.timestamp + shift));
+    }
+    const dayList = [...days].map((day) => `toDate(${encodeString(day)})`).join(', ');
+    const found = new Set<string>();
+    for (let start = 0; start < events.length; start += CHUNK) {
+      const ids = [...new Set(events.slice(start, start + CHUNK).map((event) => event.messageId))];
+      const rows = await this.#connection.rows(
+        `SELECT DISTINCT message_id FROM event_rows
+         WHERE tenant = ${encodeString(tenant)} AND day IN (${dayList})
+           AND has(${encodeLiteral(ids)}, message_id)`,
+      );
+      for (const row of rows) found.add(String(row.message_id));
+    }
+    return found;
   }
 
   async findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>> {
@@ -233,6 +247,54 @@ class ClickHouseStore implements Store {
     });
   }
 
+  importHistory(history: StoreHistory): Promise<void> {
+    return this.#serialised(async () => {
+      const connection = this.#connection;
+      // identity_links keeps the earliest first_seen of the rows written for a link.
+      await connection.insert(
+        'identity_link_rows',
+        history.identityLinks.map((link) => ({
+          tenant: link.tenant,
+          anonymous_id: link.anonymousId,
+          user_id: link.userId,
+          first_seen: Math.round(link.firstSeen),
+        })),
+      );
+      for (let start = 0; start < history.dailyUsage.length; start += CHUNK) {
+        await importUsage(connection, history.dailyUsage.slice(start, start + CHUNK));
+      }
+      const audit = history.erasureAudit.map((row) => ({
+        tenant: row.tenant,
+        subject_hash: row.subjectHash,
+        actor: row.actor,
+        erased_at: Math.round(row.erasedAt),
+        events_deleted: row.eventsDeleted,
+        links_deleted: row.linksDeleted,
+      }));
+      const known = new Set<string>();
+      for (let start = 0; start < audit.length; start += CHUNK) {
+        const keys = audit
+          .slice(start, start + CHUNK)
+          .map(
+            (row) =>
+              `(${encodeString(row.tenant)}, ${encodeString(row.subject_hash)}, ${encodeNumber(row.erased_at)})`,
+          );
+        const rows = await connection.rows(
+          `SELECT tenant, subject_hash, erased_at FROM erasure_audit
+           WHERE (tenant, subject_hash, erased_at) IN (${keys.join(', ')})`,
+        );
+        for (const row of rows)
+          known.add(`${row.tenant}\u0000${row.subject_hash}\u0000${row.erased_at}`);
+      }
+      await connection.insert(
+        'erasure_audit',
+        audit.filter(
+          (row) => !known.has(`${row.tenant}\u0000${row.subject_hash}\u0000${row.erased_at}`),
+        ),
+      );
+    });
+  }
+
   async ping(): Promise<void> {
     await this.#connection.rows('SELECT 1 AS ok');
   }
@@ -256,6 +318,46 @@ async function count(
 ): Promise<number> {
   const [row] = await connection.rows(`SELECT count() AS n FROM ${table} WHERE ${where}`);
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Raises each usage count to at least the imported one: the shortfall against what the stored
+ * message ids and other sources give is written as the `import` source's extra count (replaced,
+ * not added, when imported again).
+ */
+async function importUsage(
+  connection: ClickHouseConnection,
+  rows: StoreHistory['dailyUsage'],
+): Promise<void> {
+  const keys = rows.map(
+    (row) =>
+      `(${encodeString(row.tenant)}, toDate(${encodeString(row.day)}), ${encodeString(row.event)})`,
+  );
+  const current = await connection.rows(
+    `SELECT tenant, toString(day) AS day, event, sum(count) AS count FROM (
+       SELECT tenant, day, event, toUInt64(uniqExactMerge(ids)) AS count FROM daily_usage_ids
+       WHERE (tenant, day, event) IN (${keys.join(', ')}) GROUP BY tenant, day, event
+       UNION ALL
+       SELECT tenant, day, event, count FROM daily_usage_extra FINAL
+       WHERE (tenant, day, event) IN (${keys.join(', ')}) AND source != 'import'
+     ) GROUP BY tenant, day, event`,
+  );
+  const have = new Map(
+    current.map((row) => [`${row.tenant}\u0000${row.day}\u0000${row.event}`, Number(row.count)]),
+  );
+  await connection.insert(
+    'daily_usage_extra',
+    rows.map((row) => ({
+      tenant: row.tenant,
+      day: row.day,
+      event: row.event,
+      source: 'import',
+      count: Math.max(
+        0,
+        row.count - (have.get(`${row.tenant}\u0000${row.day}\u0000${row.event}`) ?? 0),
+      ),
+    })),
+  );
 }
 
 /** One `event_rows` row; `day` is sent, as 18.16 fills omitted JSON fields with zero values. */
@@ -321,12 +423,4 @@ function identityLinkRows(events: readonly StoredEvent[]): Array<Record<string, 
 function utcDay(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`Invalid timestamp: ${ms}.`);
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** One RFC 4180 field: NULL empty, empty text `""`, quoted when it holds `,` `"` CR or LF. */
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  if (text === '') return '""';
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

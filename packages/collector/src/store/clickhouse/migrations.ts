@@ -111,6 +111,17 @@ export const clickhouseMigrations: readonly ClickHouseMigration[] = [
       ) ENGINE = AggregatingMergeTree()
       PARTITION BY toYYYYMM(day)
       ORDER BY (tenant, day, event)`,
+      // Counts with no message ids behind them, one row per (key, source), replaced when written
+      // again: version 1's counts of events pruned before this migration, and usage imported by
+      // `sightline-collector migrate` for events the source store had already pruned.
+      `CREATE TABLE IF NOT EXISTS daily_usage_extra (
+        tenant String,
+        day Date,
+        event String,
+        source String,
+        count UInt64
+      ) ENGINE = ReplacingMergeTree()
+      ORDER BY (tenant, day, event, source)`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS daily_usage_ids_feed TO daily_usage_ids AS
         SELECT tenant, day, ifNull(event, type) AS event, uniqExactState(message_id) AS ids
         FROM event_rows GROUP BY tenant, day, event`,
@@ -118,16 +129,23 @@ export const clickhouseMigrations: readonly ClickHouseMigration[] = [
       `INSERT INTO daily_usage_ids
         SELECT tenant, day, ifNull(event, type) AS event, uniqExactState(message_id) AS ids
         FROM event_rows GROUP BY tenant, day, event`,
+      `INSERT INTO daily_usage_extra
+        SELECT tenant, day, event, 'version 1' AS source, count - stored AS count FROM (
+          SELECT tenant, day, event, sum(count) AS count FROM daily_usage_rows
+          GROUP BY tenant, day, event
+        ) ANY LEFT JOIN (
+          SELECT tenant, day, ifNull(event, type) AS event, uniqExact(message_id) AS stored
+          FROM event_rows GROUP BY tenant, day, event
+        ) USING (tenant, day, event)
+        WHERE count > stored`,
       'DROP TABLE IF EXISTS daily_usage_feed',
       'DROP TABLE IF EXISTS daily_usage',
-      // Counts of version 1 survive only for days whose raw events were pruned before this ran.
       `CREATE VIEW IF NOT EXISTS daily_usage AS
         SELECT tenant, day, event, sum(count) AS count FROM (
           SELECT tenant, day, event, toUInt64(uniqExactMerge(ids)) AS count
           FROM daily_usage_ids GROUP BY tenant, day, event
           UNION ALL
-          SELECT tenant, day, event, count FROM daily_usage_rows
-          WHERE (tenant, day, event) NOT IN (SELECT tenant, day, event FROM daily_usage_ids)
+          SELECT tenant, day, event, count FROM daily_usage_extra FINAL
         ) GROUP BY tenant, day, event`,
     ],
   },

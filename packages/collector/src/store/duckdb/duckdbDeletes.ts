@@ -67,7 +67,10 @@ export function pruneBefore(connection: DuckDBConnection, cutoffMs: number): Pro
   });
 }
 
-async function inTransaction<T>(connection: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  connection: DuckDBConnection,
+  work: () => Promise<T>,
+): Promise<T> {
   await connection.run('BEGIN TRANSACTION');
   try {
     const result = await work();
@@ -81,7 +84,7 @@ async function inTransaction<T>(connection: DuckDBConnection, work: () => Promis
 }
 
 /** Runs `fragment` with its values bound; resolves with the number of rows it changed. */
-async function run(connection: DuckDBConnection, fragment: Sql): Promise<number> {
+export async function run(connection: DuckDBConnection, fragment: Sql): Promise<number> {
   const statement = render(fragment);
   const result = await connection.run(statement.text, statement.values as DuckDBValue[]);
   return Number(result.rowsChanged);

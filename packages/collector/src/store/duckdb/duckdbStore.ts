@@ -9,8 +9,18 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { ConfigurationError } from '@sightline/core';
-import type { AppendResult, Row, SqlStatement, SqlValue, Store, StoredEvent } from '../store';
-import { type Deleted, eraseSubject, pruneBefore } from './duckdbDeletes';
+import { duckdbDialect } from '../../query/dialect';
+import { importHistoryStatements } from '../importHistory';
+import type {
+  AppendResult,
+  Row,
+  SqlStatement,
+  SqlValue,
+  Store,
+  StoredEvent,
+  StoreHistory,
+} from '../store';
+import { type Deleted, eraseSubject, inTransaction, pruneBefore, run } from './duckdbDeletes';
 import { DuckDbWriter } from './duckdbWriter';
 import { runMigrations } from './migrations';
 
@@ -121,6 +131,20 @@ class DuckDbStore implements Store {
 
   prune(olderThanMs: number): Promise<Deleted> {
     return this.#deleteOnWriter(() => pruneBefore(this.#writer, olderThanMs));
+  }
+
+  importHistory(history: StoreHistory): Promise<void> {
+    return this.#run(this.#writeQueue, async () => {
+      try {
+        await inTransaction(this.#writer, async () => {
+          for (const statement of importHistoryStatements(duckdbDialect, history)) {
+            await run(this.#writer, statement);
+          }
+        });
+      } finally {
+        this.#writes.forget();
+      }
+    });
   }
 
   /** Deletes on the write connection, between appends; the writer then forgets what it remembered. */

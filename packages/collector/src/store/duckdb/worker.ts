@@ -18,6 +18,7 @@ interface Call {
     | 'identityLinks'
     | 'eraseUser'
     | 'prune'
+    | 'importHistory'
     | 'ping'
     | 'close';
   args: unknown[];

@@ -70,6 +70,7 @@ export async function createDuckDbWorkerStore(options: {
     eraseUser: (tenant, userId, actor) =>
       call<{ events: number; identityLinks: number }>('eraseUser', tenant, userId, actor),
     prune: (olderThanMs) => call<{ events: number; identityLinks: number }>('prune', olderThanMs),
+    importHistory: (history) => call<void>('importHistory', history),
     ping: () => call<void>('ping'),
     async close() {
       if (closed) return;

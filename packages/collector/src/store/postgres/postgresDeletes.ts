@@ -71,7 +71,7 @@ export function pruneBefore(client: PoolClient, cutoffMs: number): Promise<Delet
   });
 }
 
-async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await work();
@@ -84,7 +84,7 @@ async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Pro
 }
 
 /** Runs `fragment` with its values bound; resolves with the number of rows it changed. */
-async function run(client: PoolClient, fragment: Sql): Promise<number> {
+export async function run(client: PoolClient, fragment: Sql): Promise<number> {
   const statement = render(fragment);
   const result = await client.query(statement.text, [...statement.values]);
   return result.rowCount ?? 0;

@@ -1,9 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
-import type { AppendResult, Row, SqlStatement, SqlValue, Store, StoredEvent } from '../store';
+import { postgresDialect } from '../../query/postgresDialect';
+import { render } from '../../query/sql';
+import { importHistoryStatements } from '../importHistory';
+import type {
+  AppendResult,
+  Row,
+  SqlStatement,
+  SqlValue,
+  Store,
+  StoredEvent,
+  StoreHistory,
+} from '../store';
 import { csvRecord } from './csvRecord';
 import { runPostgresMigrations } from './migrations';
-import { eraseSubject, pruneBefore } from './postgresDeletes';
+import { eraseSubject, inTransaction, pruneBefore } from './postgresDeletes';
 import { appendEvents, withoutNul } from './postgresWriter';
 
 /** Options of {@link createPostgresStore}. */
@@ -88,6 +99,17 @@ class PostgresStore implements Store {
 
   prune(olderThanMs: number) {
     return this.#write((client) => pruneBefore(client, olderThanMs));
+  }
+
+  importHistory(history: StoreHistory): Promise<void> {
+    return this.#write((client) =>
+      inTransaction(client, async () => {
+        for (const fragment of importHistoryStatements(postgresDialect, history)) {
+          const statement = render(fragment);
+          await client.query(statement.text, bindValues(statement));
+        }
+      }),
+    );
   }
 
   async query(statement: SqlStatement): Promise<Row[]> {
