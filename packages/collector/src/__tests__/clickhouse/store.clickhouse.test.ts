@@ -122,6 +122,31 @@ describe('ClickHouse store', () => {
     await upgraded.close();
   });
 
+  it('stores revenue amounts exactly, though 18.16 misreads some decimal text', async () => {
+    const store = await freshStore();
+    // 1.757 is the known case; the rest are random amounts of 1–6 digits and 0–4 decimals.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const amounts = [1.757, 19.99, 0.1, -5, 100, 1e-7, 123456.7891];
+    for (let index = 0; index < 2000; index++) {
+      const decimals = Math.floor(random() * 5);
+      const whole = Math.floor(random() * 10 ** Math.ceil(random() * 6));
+      amounts.push(Number((whole + random()).toFixed(decimals)));
+    }
+    const events = amounts.map((revenue) => makeStoredEvent({ tenant: 'acme', revenue }));
+    await store.append(events);
+    const rows = await store.query(
+      render(sql`SELECT message_id, revenue FROM events WHERE tenant = ${'acme'}`),
+    );
+    const stored = new Map(rows.map((row) => [String(row.message_id), row.revenue]));
+    const wrong = events.filter((event) => stored.get(event.messageId) !== event.revenue);
+    expect(wrong.map((event) => event.revenue)).toEqual([]);
+    await store.close();
+  });
+
   it('records identity links with the earliest time and answers queries with typed rows', async () => {
     const store = await freshStore();
     await store.append([

@@ -141,7 +141,7 @@ class ClickHouseStore implements Store {
       const rows = await this.#connection.rows(
         `SELECT DISTINCT message_id FROM event_rows
          WHERE tenant = ${encodeString(tenant)} AND day IN (${dayList})
-           AND has(${encodeLiteral(ids)}, message_id)`,
+           AND message_id IN (${ids.map(encodeString).join(', ')})`,
       );
       for (const row of rows) found.add(String(row.message_id));
     }
@@ -382,7 +382,7 @@ function eventRow(event: StoredEvent, seq: number): Record<string, unknown> {
     utm_term: event.utmTerm,
     utm_content: event.utmContent,
     referrer_domain: event.referrerDomain,
-    revenue: event.revenue,
+    revenue: event.revenue === null ? null : exactFloatText(event.revenue),
     currency: event.currency,
     browser: event.browser,
     os: event.os,
@@ -418,6 +418,22 @@ function identityLinkRows(events: readonly StoredEvent[]): Array<Record<string, 
       add(event, event.previousId, event.userId);
   }
   return [...links.values()];
+}
+
+/**
+ * A double as text that ClickHouse 18.16 parses back to the same double. Its decimal parser is not
+ * correctly rounded (`1.757` is read as `1.7570000000000001`), but an integer mantissa with an
+ * exponent (`1757e-3`) is. Sent as a JSON string, which `JSONEachRow` reads into a Float64.
+ *
+ * @example
+ * exactFloatText(1.757); // '1757e-3'
+ */
+function exactFloatText(value: number): string {
+  const [digits = '', exponent = '0'] = String(value).split('e');
+  const [whole = '', fraction = ''] = digits.split('.');
+  const mantissa = `${whole}${fraction}`.replace(/^(-?)0+(?=\d)/, '$1');
+  const power = Number(exponent) - fraction.length;
+  return power === 0 ? mantissa : `${mantissa}e${power}`;
 }
 
 function utcDay(ms: number): string {
