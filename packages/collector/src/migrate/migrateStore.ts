@@ -85,8 +85,12 @@ export async function migrateStore(
         ORDER BY seq, tenant, message_id LIMIT ${batchSize}`),
     );
     if (rows.length === 0) break;
-    const result = await target.append(rows.map(toStoredEvent));
-    for (const count of result.stored.values()) stored += count;
+    // What the target already holds is skipped here rather than left to its dedupe, which on
+    // ClickHouse is exact only within a collector's recent window (a resumed run starts afresh).
+    const events = rows.map(toStoredEvent);
+    const fresh = await withoutStored(target, events);
+    if (fresh.length > 0) await target.append(fresh);
+    stored += fresh.length;
     copied += rows.length;
     const last = rows[rows.length - 1]!;
     after = {
@@ -106,6 +110,20 @@ export async function migrateStore(
     dailyUsage: history.dailyUsage.length,
     erasureAudit: history.erasureAudit.length,
   };
+}
+
+/** `events` without those `target` already stores (by tenant and messageId). */
+async function withoutStored(target: Store, events: StoredEvent[]): Promise<StoredEvent[]> {
+  const byTenant = new Map<string, string[]>();
+  for (const event of events) {
+    const ids = byTenant.get(event.tenant) ?? [];
+    ids.push(event.messageId);
+    byTenant.set(event.tenant, ids);
+  }
+  const stored = new Map<string, Set<string>>();
+  for (const [tenant, ids] of byTenant)
+    stored.set(tenant, await target.findMessageIds(tenant, ids));
+  return events.filter((event) => !stored.get(event.tenant)?.has(event.messageId));
 }
 
 /** The identity links, daily usage and erasure audit of every tenant of `store`. */

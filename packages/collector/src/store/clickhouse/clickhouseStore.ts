@@ -5,9 +5,12 @@ import { writeClickHouseCsv } from './clickhouseCsv';
 import { runClickHouseMigrations } from './clickhouseMigrate';
 import { deleteRows } from './clickhouseMutations';
 import { bindStatement, encodeLiteral, encodeNumber, encodeString } from './literal';
+import { RecentIds } from './recentIds';
 
 /** Ids per `IN` list: keeps statements well under the server's query size limit. */
 const CHUNK = 1000;
+/** Message ids each collector process remembers for exact dedupe (about 25 MB). */
+const RECENT_IDS = 300_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -58,6 +61,11 @@ class ClickHouseStore implements Store {
   #writes: Promise<unknown> = Promise.resolve();
   /** The last `seq` this process gave out (or the largest stored when it opened the store). */
   #lastSeq: number;
+  /**
+   * Dedupe is exact within this window and eventual beyond it: a lookup in ClickHouse would
+   * read every message id of the events' days on each append, which grows with the day's volume.
+   */
+  readonly #recent = new RecentIds(RECENT_IDS);
 
   constructor(connection: ClickHouseConnection, lastSeq: number) {
     this.#connection = connection;
@@ -91,16 +99,14 @@ class ClickHouseStore implements Store {
     }
     const fresh: StoredEvent[] = [];
     for (const [tenant, list] of byTenant) {
-      const stored = await this.#storedNear(tenant, list);
-      let count = 0;
+      const seen = new Set<string>();
       for (const event of list) {
-        if (stored.has(event.messageId)) continue;
-        stored.add(event.messageId); // later copies in the batch are duplicates
+        if (this.#recent.has(tenant, event.messageId) || seen.has(event.messageId)) continue;
+        seen.add(event.messageId); // later copies in the batch are duplicates
         fresh.push(event);
-        count++;
       }
-      result.stored.set(tenant, count);
-      result.duplicates.set(tenant, list.length - count);
+      result.stored.set(tenant, seen.size);
+      result.duplicates.set(tenant, list.length - seen.size);
     }
     // Links of duplicates too: a link is a fact about ids, whichever copy carried it.
     const links = identityLinkRows(events);
@@ -112,6 +118,8 @@ class ClickHouseStore implements Store {
       fresh.map((event, index) => eventRow(event, seq + index)),
     );
     await this.#connection.insert('identity_link_rows', links);
+    // Remembered only once stored: a failed insert is retried by the client and must go through.
+    for (const event of fresh) this.#recent.add(event.tenant, event.messageId);
     return result;
   }
 
@@ -123,38 +131,14 @@ class ClickHouseStore implements Store {
     return writeClickHouseCsv(this.#connection, statement, path);
   }
 
-  /**
-   * Which of `events`' message ids are stored for `tenant`, looked up only on the days (±1)
-   * their timestamps fall on: the primary key starts with (tenant, day), so the lookup reads a
-   * few days of ids instead of all of them. A resent copy keeps its timestamp up to the clock-skew
-   * correction (milliseconds), which can move it across midnight but not further.
-   */
-  async #storedNear(tenant: string, events: readonly StoredEvent[]): Promise<Set<string>> {
-    const days = new Set<string>();
-    for (const event of events) {
-      for (const shift of [-DAY_MS, 0, DAY_MS]) days.add(utcDay(event.timestamp + shift));
-    }
-    const dayList = [...days].map((day) => `toDate(${encodeString(day)})`).join(', ');
-    const found = new Set<string>();
-    for (let start = 0; start < events.length; start += CHUNK) {
-      const ids = [...new Set(events.slice(start, start + CHUNK).map((event) => event.messageId))];
-      const rows = await this.#connection.rows(
-        `SELECT DISTINCT message_id FROM event_rows
-         WHERE tenant = ${encodeString(tenant)} AND day IN (${dayList})
-           AND message_id IN (${ids.map(encodeString).join(', ')})`,
-      );
-      for (const row of rows) found.add(String(row.message_id));
-    }
-    return found;
-  }
-
+  /** Reads every message id of the tenant once per 1,000 asked: for bulk work, not per request. */
   async findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let start = 0; start < messageIds.length; start += CHUNK) {
       const ids = [...new Set(messageIds.slice(start, start + CHUNK))];
       const rows = await this.#connection.rows(
         `SELECT DISTINCT message_id FROM event_rows
-         WHERE tenant = ${encodeString(tenant)} AND has(${encodeLiteral(ids)}, message_id)`,
+         WHERE tenant = ${encodeString(tenant)} AND message_id IN (${ids.map(encodeString).join(', ')})`,
       );
       for (const row of rows) found.add(String(row.message_id));
     }
@@ -211,6 +195,8 @@ class ClickHouseStore implements Store {
           links_deleted: identityLinks,
         },
       ]);
+      // Remembered ids may name deleted rows: a resent event must be stored again (as on DuckDB).
+      this.#recent.clear();
       return { events, identityLinks };
     });
   }
@@ -243,6 +229,7 @@ class ClickHouseStore implements Store {
           `(tenant, anonymous_id, user_id) IN (${keys.join(', ')})`,
         );
       }
+      this.#recent.clear();
       return { events, identityLinks: stale.length };
     });
   }
