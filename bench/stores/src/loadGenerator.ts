@@ -8,7 +8,7 @@
  * the retry goes to the next one in turn). Anything else that is not 200 `{"success":true}` is a
  * failure, counted and never retried.
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 
 export interface IngestOptions {
@@ -52,7 +52,7 @@ const REQUEST_TIMEOUT_MS = 300_000;
 
 /** Reads `\n`-terminated bodies from a file in large chunks; safe to call concurrently. */
 class BodyReader {
-  readonly #file: Promise<import('node:fs/promises').FileHandle>;
+  readonly #file: Promise<FileHandle>;
   #rest: Buffer = Buffer.alloc(0);
   #ready: Buffer[] = [];
   #done = false;

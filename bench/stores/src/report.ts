@@ -90,6 +90,15 @@ export function printReport(report: Report): void {
     `${cpus().length} cores in all`,
     '',
   );
+  row(
+    'CPU µs per stored event: collectors + server',
+    (run) =>
+      run.cores && run.ingest && run.ingest.eventsPerSecond > 0
+        ? `${format((run.cores.collectors / run.ingest.eventsPerSecond) * 1e6, 1)} + ${format((run.cores.server / run.ingest.eventsPerSecond) * 1e6, 1)}`
+        : '–',
+    '',
+    '',
+  );
   const sent = (run: StoreRun) => run.ingest?.acknowledged ?? 0;
   const storedExactly = (run: StoreRun) =>
     run.stored !== undefined &&
@@ -188,36 +197,56 @@ export function printReport(report: Report): void {
   );
   console.table(rows);
   console.log('');
-  for (const run of runs) {
-    const built = run.collectorBuiltAt
-      ? `; collector built ${run.collectorBuiltAt.toISOString()}`
-      : '';
-    console.log(`${runLabel(run)}: ${run.serverSettings}${built}`);
-    if (run.ingest) {
-      const retries = Object.entries(run.ingest.retries)
-        .map(([status, count]) => `${format(count)} × ${status}`)
-        .join(', ');
-      console.log(
-        `  ingest: ${format(run.ingest.acknowledged)} events in ${format(run.ingest.requests)} requests (${run.ingest.perCollector.map((n) => format(n)).join(' + ')} answered 200 per collector)${retries ? `, retried: ${retries}` : ''}${run.ingest.failedEvents ? `, ${format(run.ingest.failedEvents)} events failed: ${run.ingest.failures.join(' | ')}` : ''}; collector peak RSS ${format(run.peakCollectorRssMb)} MB`,
-      );
-    }
-    for (const result of run.queries) {
-      const name = result.query.name.padEnd(10);
-      const times = [result.coldMs, ...result.warmMs]
-        .filter((ms) => ms !== undefined)
-        .map((ms) => format(ms));
-      if (result.unsupported !== undefined)
-        console.log(`  ${name} not supported: ${result.unsupported}`);
-      else if (result.failure !== undefined) console.log(`  ${name} ✘ ${result.failure}`);
-      else if (result.timedOut) {
-        console.log(
-          `  ${name} ⧗ no answer within ${format(timeoutMs / 1000)} s${times.length ? ` (after runs of ${times.join(', ')} ms)` : ''}`,
-        );
-      } else console.log(`  ${name} ✔ ${result.summary}; runs ${times.join(', ')} ms`);
-    }
-    if (run.restarts > 0)
-      console.log(`  query collector restarted ${run.restarts}× after timed-out requests`);
-    if (run.error) console.log(`  stopped: ${run.error}`);
-  }
+  for (const run of runs) printRunDetails(run, timeoutMs);
   for (const line of disagreements) console.log(`differs: ${line}`);
+}
+
+/**
+ * One store's turn in plain lines: settings, ingest, what was stored, each query's runs. Printed
+ * as each turn ends (so a run stopped half-way still leaves its figures) and again in the report.
+ */
+export function printRunDetails(
+  run: StoreRun,
+  timeoutMs: number,
+  write: (line: string) => void = console.log,
+): void {
+  const built = run.collectorBuiltAt
+    ? `; collector built ${run.collectorBuiltAt.toISOString()}`
+    : '';
+  write(`${runLabel(run)}: ${run.serverSettings}${built}`);
+  if (run.ingest) {
+    const ingest = run.ingest;
+    const retries = Object.entries(ingest.retries)
+      .map(([status, count]) => `${format(count)} × ${status}`)
+      .join(', ');
+    write(
+      `  ingest: ${format(ingest.acknowledged)} events in ${format(ingest.requests)} requests (${ingest.perCollector.map((n) => format(n)).join(' + ')} answered 200 per collector) in ${format(ingest.seconds, 1)} s: ${format(ingest.eventsPerSecond)} events/s, p50 ${format(ingest.p50Ms)} ms, p99 ${format(ingest.p99Ms)} ms${retries ? `, retried: ${retries}` : ''}${ingest.failedEvents ? `, ${format(ingest.failedEvents)} events failed: ${ingest.failures.join(' | ')}` : ''}; collector peak RSS ${format(run.peakCollectorRssMb)} MB`,
+    );
+  }
+  if (run.cores) {
+    write(
+      `  CPU cores during the ingest: collectors ${format(run.cores.collectors, 2)}, database server ${format(run.cores.server, 2)}, load generator ${format(run.cores.load, 2)}`,
+    );
+  }
+  if (run.stored) {
+    write(
+      `  stored: ${format(run.stored.rows)} rows, ${format(run.stored.distinctIds)} distinct messageIds, ${format(run.stored.identityLinks)} identity links, daily usage total ${format(run.stored.dailyUsage)}, ${format(run.stored.diskBytes / 1024 ** 2)} MB on disk`,
+    );
+  }
+  for (const result of run.queries) {
+    const name = result.query.name.padEnd(10);
+    const times = [result.coldMs, ...result.warmMs]
+      .filter((ms) => ms !== undefined)
+      .map((ms) => format(ms));
+    if (result.unsupported !== undefined) write(`  ${name} not supported: ${result.unsupported}`);
+    else if (result.failure !== undefined) write(`  ${name} ✘ ${result.failure}`);
+    else if (result.timedOut) {
+      write(
+        `  ${name} ⧗ no answer within ${format(timeoutMs / 1000)} s${times.length ? ` (after runs of ${times.join(', ')} ms)` : ''}`,
+      );
+    } else write(`  ${name} ✔ ${result.summary}; runs ${times.join(', ')} ms`);
+  }
+  if (run.restarts > 0)
+    write(`  query collector restarted ${run.restarts}× after timed-out requests`);
+  if (run.error) write(`  stopped: ${run.error}`);
 }

@@ -9,8 +9,9 @@
  * limit and result cache off), sends every body once in round-robin over the collectors, measures
  * events/s from the first request sent to the last 200, stops the collectors and counts what the
  * store holds. A fresh collector then answers each query once cold and `--warm` times more
- * (median); 501 (not implemented for that store) is recorded as such. The three stores' answers
- * are compared at the end.
+ * (median); 501 (not implemented for that store) is recorded as such. Each turn's figures go to
+ * stderr as it ends (a run stopped half-way keeps them); the table, with the stores' answers
+ * compared, comes at the end.
  *
  *   pnpm --filter @sightline/bench-stores bench        (after `pnpm build`)
  *   tsx src/stores.ts --events 200000                  (a quick run, for development)
@@ -27,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { DAYS, ensureDataset, FIRST_DAY, TENANT } from '@sightline/bench-aggregator/src/generate';
 import { snapshotCollector } from './collectorSnapshot';
 import { QUERIES } from './readQueries';
-import { printReport } from './report';
+import { printReport, printRunDetails } from './report';
 import { ensureRequestBodies } from './requestBodies';
 import { runStore, STORE_KINDS, type StoreKind, type StoreRun } from './storeRun';
 
@@ -111,26 +112,32 @@ const loadBefore = loadavg();
 const startedAt = new Date();
 const runs: StoreRun[] = [];
 for (const { kind, collectors } of turns) {
-  runs.push(
-    await runStore(
-      kind,
-      collectors,
-      {
-        snapshot,
-        directory,
-        tenant: TENANT,
-        writeKey: 'wk_bench_stores_0001',
-        readKey: 'rk_bench_stores_0001',
-        bodies,
-        batchSize,
-        concurrency,
-        ingestTimeoutMs,
-        queries,
-        warmRuns,
-        queryTimeoutMs,
-      },
-      log,
-    ),
+  const run = await runStore(
+    kind,
+    collectors,
+    {
+      snapshot,
+      directory,
+      tenant: TENANT,
+      writeKey: 'wk_bench_stores_0001',
+      readKey: 'rk_bench_stores_0001',
+      bodies,
+      batchSize,
+      concurrency,
+      ingestTimeoutMs,
+      queries,
+      warmRuns,
+      queryTimeoutMs,
+    },
+    log,
+  );
+  runs.push(run);
+  // The figures so far, in case the run is stopped before the report.
+  printRunDetails(run, queryTimeoutMs, log);
+  log(
+    `load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
   );
 }
 
