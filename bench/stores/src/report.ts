@@ -3,7 +3,8 @@
  * target and whether it is met), then the details of each store's run.
  */
 import { cpus } from 'node:os';
-import { differences, type Query } from './readQueries';
+import type { Query } from '@sightline/bench-aggregator/src/readQueries';
+import { differences } from './differences';
 import { median, type QueryResult, runLabel, type StoreRun } from './storeRun';
 
 const INGEST_TARGET = 100_000;

@@ -8,10 +8,15 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import {
+  call,
+  Implausible,
+  type Query,
+  TimedOut,
+} from '@sightline/bench-aggregator/src/readQueries';
 import type { CollectorSnapshot } from './collectorSnapshot';
 import { type IngestResult, ingest } from './loadGenerator';
 import { cpuSeconds, memoryMb, treeCpuSeconds } from './processStats';
-import { call, Implausible, type Query, TimedOut } from './readQueries';
 import type { RequestBodies } from './requestBodies';
 import { type StoreServer, startClickHouse, startPostgres } from './storeServers';
 

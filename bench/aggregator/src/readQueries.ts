@@ -1,17 +1,16 @@
 /**
- * The aggregator bench's five read requests (bench/aggregator/src/aggregator.ts), with the same
- * parameters and plausibility checks, sent over HTTP to a collector; and the comparison of their
- * answers between stores.
+ * The five read requests of the aggregator benchmark, with their plausibility checks, sent over
+ * HTTP to a collector. Shared by bench/aggregator and bench/stores.
  */
 import { type Agent, request } from 'node:http';
-import { DAYS, FIRST_DAY } from '@sightline/bench-aggregator/src/generate';
+import { DAYS, FIRST_DAY } from './generate';
 
 const DAY_MS = 86_400_000;
 export const EXPORT_ROWS = 50_000;
 
 const day = (offset: number) =>
   new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + offset * DAY_MS).toISOString().slice(0, 10);
-const LAST_DAY = day(DAYS - 1);
+export const LAST_DAY = day(DAYS - 1);
 
 export interface Answer {
   status: number;
@@ -128,7 +127,7 @@ function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Implausible(message);
 }
 
-const format = (value: number, digits = 0) =>
+export const format = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const dashboardFrom = day(DAYS - 30);
@@ -148,7 +147,7 @@ export const QUERIES: readonly Query[] = [
         expect(typeof body[key] === 'number' && body[key] > 0, `dashboard.${key} is ${body[key]}`);
       }
       expect(body.dau! <= body.wau! && body.wau! <= body.mau!, 'dashboard: not dau ≤ wau ≤ mau');
-      return `DAU ${format(body.dau!)}, MAU ${format(body.mau!)}, revenue ${format(body.revenue!)}`;
+      return `DAU ${format(body.dau!)}, MAU ${format(body.mau!)}, revenue ${format(body.revenue!)}, churn ${format((body.churn ?? 0) * 100, 1)} %`;
     },
     comparable: (answer) => answer.json,
   },
@@ -210,7 +209,7 @@ export const QUERIES: readonly Query[] = [
       );
       expect(cohorts[0]!.retained[1]! > 0, 'retention: nobody of the first cohort came back');
       const first = cohorts[0]!;
-      return `${cohorts.length} cohorts; first: ${format(first.size)} users, week 1 ${format((first.retained[1]! / first.size) * 100)} %`;
+      return `${cohorts.length} cohorts; first: ${format(first.size)} users, week 1 ${format((first.retained[1]! / first.size) * 100)} %, week 7 ${format((first.retained[7]! / first.size) * 100)} %`;
     },
     comparable: (answer) => answer.json,
   },
@@ -225,51 +224,8 @@ export const QUERIES: readonly Query[] = [
         answer.lines === EXPORT_ROWS + 1,
         `export: ${answer.lines} lines, expected ${EXPORT_ROWS + 1} (header + ${EXPORT_ROWS} rows)`,
       );
-      return `${format(answer.lines)} lines, ${format(answer.bytes / 1e6, 1)} MB`;
+      return `${format(answer.lines)} lines, ${format(answer.bytes / 1e6, 1)} MB; ${answer.firstLine.split(',').length} columns`;
     },
     comparable: (answer) => ({ header: answer.firstLine.trim(), lines: answer.lines }),
   },
 ];
-
-/**
- * Where two answers differ (paths like `steps[2].users: 17 ≠ 18`), at most `limit` of them.
- * Numbers are equal within a relative 1e-9: engines sum doubles in different orders.
- */
-export function differences(a: unknown, b: unknown, limit = 3, path = ''): string[] {
-  const found: string[] = [];
-  const walk = (x: unknown, y: unknown, at: string) => {
-    if (found.length >= limit) return;
-    if (typeof x === 'number' && typeof y === 'number') {
-      if (Math.abs(x - y) > 1e-9 * Math.max(1, Math.abs(x), Math.abs(y))) {
-        found.push(`${at || '(value)'}: ${x} ≠ ${y}`);
-      }
-      return;
-    }
-    if (Array.isArray(x) && Array.isArray(y)) {
-      if (x.length !== y.length) found.push(`${at}: ${x.length} items ≠ ${y.length}`);
-      for (let i = 0; i < Math.min(x.length, y.length); i++) walk(x[i], y[i], `${at}[${i}]`);
-      return;
-    }
-    if (
-      x &&
-      y &&
-      typeof x === 'object' &&
-      typeof y === 'object' &&
-      !Array.isArray(x) &&
-      !Array.isArray(y)
-    ) {
-      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-      for (const key of keys) {
-        walk(
-          (x as Record<string, unknown>)[key],
-          (y as Record<string, unknown>)[key],
-          at ? `${at}.${key}` : key,
-        );
-      }
-      return;
-    }
-    if (x !== y) found.push(`${at || '(value)'}: ${JSON.stringify(x)} ≠ ${JSON.stringify(y)}`);
-  };
-  walk(a, b, path);
-  return found;
-}
