@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigurationError, VERSION } from '@sightline/core';
 import { createNodeListener } from './adapters/node';
 import { type Collector, createCollector } from './collector';
@@ -130,42 +130,37 @@ function retentionDaysOption(flagValue: string | undefined): number | undefined 
   return days;
 }
 
-function parseStartArgs(argv: string[]) {
+/** A command's flags, strictly parsed; misuse is a {@link UsageError} (exit code 2). */
+function parseCommandArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+) {
   try {
-    return parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        store: { type: 'string' },
-        'write-key': { type: 'string', multiple: true },
-        'read-key': { type: 'string', multiple: true },
-        'retention-days': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }
 }
 
+function parseStartArgs(argv: string[]) {
+  return parseCommandArgs(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    store: { type: 'string' },
+    'write-key': { type: 'string', multiple: true },
+    'read-key': { type: 'string', multiple: true },
+    'retention-days': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+}
+
 /** `sightline-collector prune`: one retention pass over a store, then exit. */
 async function prune(argv: string[]): Promise<void> {
-  let values: { store?: string; 'retention-days'?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        store: { type: 'string' },
-        'retention-days': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
-  }
+  const values = parseCommandArgs(argv, {
+    store: { type: 'string' },
+    'retention-days': { type: 'string' },
+    help: { type: 'boolean' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
@@ -189,21 +184,12 @@ async function prune(argv: string[]): Promise<void> {
 
 /** `sightline-collector migrate`: copies one store into another, then exits. */
 async function migrate(argv: string[]): Promise<void> {
-  let values: { from?: string; to?: string; 'batch-size'?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'batch-size': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
-  }
+  const values = parseCommandArgs(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'batch-size': { type: 'string' },
+    help: { type: 'boolean' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;

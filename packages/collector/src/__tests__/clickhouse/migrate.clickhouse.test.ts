@@ -170,3 +170,35 @@ describe.each([
     }
   }, 180_000);
 });
+
+describe('sightline-collector migrate with bad arguments', () => {
+  it.each<{ args: string[]; says: string }>([
+    { args: ['migrate', '--from', 'duckdb::memory:'], says: 'migrate needs --from' },
+    {
+      args: ['migrate', '--from', 'duckdb:a.duckdb', '--to', 'duckdb:a.duckdb'],
+      says: '--from and --to name the same store',
+    },
+    {
+      args: [
+        'migrate',
+        '--from',
+        'duckdb::memory:',
+        '--to',
+        'duckdb:b.duckdb',
+        '--batch-size',
+        '0',
+      ],
+      says: '--batch-size',
+    },
+    {
+      args: ['migrate', '--from', 'duckdb::memory:', '--into', 'x'],
+      says: "Unknown option '--into'",
+    },
+    { args: ['migrate', '--from', 'duckdb::memory:', '--to', 'mysql://db/x'], says: 'store' },
+  ])('exits 2 naming the problem for $args', async ({ args, says }) => {
+    const cli = spawnCli(dir, args, {}, children);
+    const exit = await cli.closed;
+    expect(exit.code, cli.stderr()).toBe(2);
+    expect(cli.stderr()).toContain(says);
+  });
+});
