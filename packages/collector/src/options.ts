@@ -17,7 +17,8 @@ import type { Store } from './store/store';
  */
 export interface CollectorOptions {
   /**
-   * A `Store`, or a store URL: `duckdb:./.sightline/events.duckdb` (default) or `duckdb::memory:`.
+   * A `Store`, or a store URL: `duckdb:./.sightline/events.duckdb` (default), `duckdb::memory:`,
+   * `clickhouse://user:pass@host:8123/db` or `postgres://user:pass@host:5432/db` (docs/scaling.md).
    */
   store?: Store | string;
   /** Keys that may ingest: `'KEY'` (tenant `default`), `'KEY=tenant'` or `{ key, tenant }`. */
