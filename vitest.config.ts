@@ -116,6 +116,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'collector-e2e',
+          root: 'packages/collector',
+          environment: 'node',
+          include: ['e2e/**/*.test.ts'],
+          // The built collector's dashboard in Debian's Chromium, against real data over HTTP.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'browser-e2e',
           root: 'packages/browser',
           environment: 'node',
