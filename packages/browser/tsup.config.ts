@@ -11,6 +11,7 @@ export default [
       amplitude: 'src/amplitude.ts',
       mixpanel: 'src/mixpanel.ts',
       indexeddb: 'src/indexeddb.ts',
+      hash: 'src/hash.ts',
     },
     // Vendor SDKs stay imports: the app bundles the one it uses. `build` cleans dist/ first, so
     // the two builds below cannot race on cleaning it.

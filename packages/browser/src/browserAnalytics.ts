@@ -72,26 +72,11 @@ export interface BrowserAnalytics<Catalog extends EventCatalog | undefined = und
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
-
 /** The same calls, doing nothing: what servers get during SSR. */
 function inertAnalytics(): BrowserAnalytics {
   const nothing = () => {};
   const done = async () => {};
-  const consentState = Object.freeze({});
-  return {
-    track: nothing,
-    identify: nothing,
-    page: nothing,
-    screen: nothing,
-    group: nothing,
-    alias: nothing,
-    reset: nothing,
-    optOut: nothing,
-    optIn: nothing,
-    flush: done,
-    close: done,
-    ready: done,
+  const inert: Record<string, unknown> = {
     stats: () => ({
       enqueued: 0,
       queued: 0,
@@ -105,11 +90,16 @@ function inertAnalytics(): BrowserAnalytics {
     user: () => ({ anonymousId: undefined, userId: undefined }),
     consent: {
       get: () => 'denied',
-      getAll: () => consentState,
+      getAll: () => Object.freeze({}),
       set: nothing,
       subscribe: () => nothing,
     },
   };
+  for (const name of 'track identify page screen group alias reset optOut optIn'.split(' ')) {
+    inert[name] = nothing;
+  }
+  for (const name of ['flush', 'close', 'ready']) inert[name] = done;
+  return inert as unknown as BrowserAnalytics;
 }
 
 /** Drops events when the browser asks not to be tracked (Do Not Track, Global Privacy Control). */
@@ -225,7 +215,6 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
 
   const core = createPlatformAnalytics({
     maxBatchBytes: KEEPALIVE_BYTES,
-    maxEventAgeMs: 7 * DAY_MS,
     // localStorage holds about 5 MB per site, shared with the app.
     maxQueueEvents: 1_000,
     maxQueueBytes: 1_000_000,

@@ -3,9 +3,10 @@
  * `window.sightline` as a queue of calls made before this file loads, with the options in
  * `sightline.options`; this file creates the client from them, replays the calls in order, and
  * puts the client in place of the queue. Loaded without the snippet, it only defines
- * `window.Sightline` (`createBrowserAnalytics`, `indexedDbQueue`).
+ * `window.Sightline` (`createBrowserAnalytics`, `indexedDbQueue`, `sha256Hex`).
  */
 import { type BrowserAnalyticsOptions, createBrowserAnalytics } from './browserAnalytics';
+import { sha256Hex } from './hash';
 import { indexedDbQueue } from './indexeddb';
 
 interface Snippet extends Array<[string, ...unknown[]]> {
@@ -18,14 +19,17 @@ const target = window as unknown as {
   Sightline?: {
     createBrowserAnalytics: typeof createBrowserAnalytics;
     indexedDbQueue: typeof indexedDbQueue;
+    sha256Hex: typeof sha256Hex;
   };
 };
-target.Sightline = { createBrowserAnalytics, indexedDbQueue };
+target.Sightline = { createBrowserAnalytics, indexedDbQueue, sha256Hex };
 const snippet = target.sightline;
 if (Array.isArray(snippet) && snippet.options) {
   const { queueStorage, ...options } = snippet.options;
   const client = createBrowserAnalytics({
     ...options,
+    // JSON options cannot carry a function: the `hash` action gets SHA-256.
+    pii: options.pii && { hash: sha256Hex, ...options.pii },
     queueStorage: queueStorage === 'indexedDB' ? indexedDbQueue() : undefined,
   });
   target.sightline = client;

@@ -9,12 +9,20 @@ const TAB_PREFIX = 'sightline.tab.';
 
 type Maybe<T> = T | Promise<T>;
 
+/** `next(value)`: at once for a plain value (localStorage), once it resolves for a Promise. */
+function then<T, R>(value: Maybe<T>, next: (value: T) => Maybe<R>): Maybe<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
 /**
  * Where per-tab queues are kept: localStorage (synchronous: an event is stored as it is
  * enqueued) or IndexedDB through idb-keyval (asynchronous, for large queues).
  */
 export interface QueueStore {
-  /** Every method answers at once (localStorage): core then loads the queue synchronously. */
+  /**
+   * Every method answers at once (localStorage). Informative: a store whose methods return plain
+   * values is read synchronously either way, so core loads its queue at once.
+   */
   readonly sync?: boolean;
   get(key: string): Maybe<string | null | undefined>;
   set(key: string, value: string): Maybe<void>;
@@ -100,6 +108,9 @@ export function createTabQueue(
   };
   const orphans = async () => orphansAmong(await store.keys());
 
+  const forget = (key: string) =>
+    then(store.delete(key), () => quietly(() => local.removeItem(heartbeat(key))));
+
   /**
    * This tab's queue with every orphaned queue merged in (once per messageId); orphans are
    * removed, each after the merged queue is saved under this tab's key: a crash in between
@@ -116,30 +127,20 @@ export function createTabQueue(
         merged.push(event);
       }
     };
-    const result = () => (merged.length === 0 ? null : JSON.stringify(merged));
-    if (store.sync) {
-      add(store.get(ownKey) as string | null);
-      for (const key of orphansAmong(store.keys() as string[])) {
-        add(store.get(key) as string | null);
-        store.set(ownKey, JSON.stringify(merged));
-        store.delete(key);
-        quietly(() => local.removeItem(heartbeat(key)));
-      }
-      return result();
-    }
-    return (async () => {
-      add(await store.get(ownKey));
-      for (const key of await orphans()) {
-        add(await store.get(key));
-        await store.set(ownKey, JSON.stringify(merged));
-        await forget(key);
-      }
-      return result();
-    })();
-  };
-  const forget = async (key: string) => {
-    await store.delete(key);
-    quietly(() => local.removeItem(heartbeat(key)));
+    const mergeFrom = (keys: readonly string[], index: number): Maybe<string | null> => {
+      const key = keys[index];
+      if (key === undefined) return merged.length === 0 ? null : JSON.stringify(merged);
+      return then(store.get(key), (text) => {
+        add(text);
+        return then(store.set(ownKey, JSON.stringify(merged)), () =>
+          then(forget(key), () => mergeFrom(keys, index + 1)),
+        );
+      });
+    };
+    return then(store.get(ownKey), (own) => {
+      add(own);
+      return then(store.keys(), (keys) => mergeFrom(orphansAmong(keys), 0));
+    });
   };
 
   let sweeping = false;

@@ -1,5 +1,10 @@
 import type { EventCatalog, TrackFunction } from './catalog';
-import { type ConsentManager, createConsentManager, HeldItems, holdUntilConsent } from './consent';
+import {
+  type ConsentManager,
+  createConsentManager,
+  holdBounded,
+  holdUntilConsent,
+} from './consent';
 import { createDelivery } from './delivery';
 import { createDestinationRouter } from './destinations';
 import { DeliveryError, SightlineError, toSightlineError, ValidationError } from './errors';
@@ -8,9 +13,10 @@ import { type Identity, STORAGE_KEYS } from './identity';
 import { LIMITS, utf8ByteLength } from './limits';
 import { createConsoleLogger, type Logger } from './logger';
 import { type AnalyticsOptions, resolveOptions } from './options';
-import { createPiiFilter } from './piiFilter';
+import { createPiiStep } from './piiFilter';
 import { createPipeline, type PipelineStep } from './pipeline';
 import { defaultScheduler } from './scheduler';
+import { sha256Hex } from './sha256';
 import type { AnalyticsStats } from './stats';
 import { createMemoryStorage } from './storage';
 import { isoTimestamp, timestampMillis } from './timestamp';
@@ -69,21 +75,25 @@ function invalidEventError(detail = 'event: rejected by validation'): Validation
 export function createAnalytics<Catalog extends EventCatalog | undefined = undefined>(
   options: AnalyticsOptions<Catalog>,
 ): Analytics<Catalog> {
-  return buildAnalytics(options, (timeoutMs, logger) =>
-    options.sandbox
-      ? createSandboxTransport(logger)
-      : createFetchTransport({
-          host: options.host!,
-          writeKey: options.writeKey,
-          writeKeyIn: options.writeKeyIn,
-          timeoutMs,
-        }),
+  return buildAnalytics(
+    options,
+    (timeoutMs, logger) =>
+      options.sandbox
+        ? createSandboxTransport(logger)
+        : createFetchTransport({
+            host: options.host!,
+            writeKey: options.writeKey,
+            writeKeyIn: options.writeKeyIn,
+            timeoutMs,
+          }),
+    sha256Hex,
   );
 }
 
 /**
  * {@link createAnalytics} for a platform SDK that brings its own transport (the browser's
- * beacon transport): the default fetch and sandbox transports stay out of its bundle.
+ * beacon transport): the default fetch and sandbox transports stay out of its bundle, and so
+ * does SHA-256 (the PII filter's `hash` action then needs `pii.hash`).
  *
  * @example
  * const analytics = createPlatformAnalytics({ writeKey, transport: createBeaconTransport(host, writeKey) });
@@ -97,6 +107,7 @@ export function createPlatformAnalytics<Catalog extends EventCatalog | undefined
 function buildAnalytics<Catalog extends EventCatalog | undefined>(
   options: AnalyticsOptions<Catalog>,
   defaultTransport?: (timeoutMs: number, logger: Logger) => Transport,
+  defaultHash?: (text: string) => string,
 ): Analytics<Catalog> {
   const settings = resolveOptions(options);
   const scheduler = options.scheduler ?? defaultScheduler;
@@ -115,7 +126,8 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
   let closed = false;
   let closing: Promise<void> | undefined;
   let callTime: number | undefined;
-  const beforeReady = new HeldItems<() => void>(settings.maxPendingEvents);
+  /** Calls made before storage was read, replayed in order once it is (bounded). */
+  const beforeReady: Array<() => void> = [];
 
   // ── reporting ──────────────────────────────────────────────────────────────────────────────
   /** Calls the logger; a throwing logger leaves nowhere to report to. */
@@ -282,7 +294,7 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
   const steps: PipelineStep[] = [];
   if (options.catalog?.validator) steps.push(options.catalog.validator);
   steps.push(enrich, consentGate);
-  if (options.pii !== false) steps.push(createPiiFilter(options.pii));
+  if (options.pii !== false) steps.push(createPiiStep(options.pii, defaultHash));
   steps.push(...(options.plugins ?? []));
 
   const pipeline = createPipeline(
@@ -340,7 +352,7 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
           method(...args);
         } else {
           const at = scheduler.now();
-          const evicted = beforeReady.add(() => {
+          const evicted = holdBounded(beforeReady, settings.maxPendingEvents, () => {
             callTime = at;
             try {
               method(...args);
@@ -443,7 +455,7 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
       );
     }
     hydrated = true;
-    for (const replay of beforeReady.takeAll()) replay();
+    for (const replay of beforeReady.splice(0)) replay();
   }
   function readStorage(): Promise<void> {
     const keys = [
@@ -505,7 +517,7 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
         new DeliveryError('close_timeout', left.length, `still undelivered after ${timeoutMs} ms`),
       );
     }
-    const unconsented = awaitingConsent.held.takeAll();
+    const unconsented = awaitingConsent.held.splice(0);
     if (unconsented.length > 0) {
       reportDrop('consent', idsOf(unconsented), 'closed while consent was pending');
     }
@@ -529,7 +541,7 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
     stats: () => ({
       ...counts,
       ...delivery.counts(),
-      pendingConsent: awaitingConsent.held.size + destinations.held(),
+      pendingConsent: awaitingConsent.held.length + destinations.held(),
       dropped: { ...dropped },
     }),
     user: () => ({ ...identity }),

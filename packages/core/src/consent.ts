@@ -80,26 +80,11 @@ function validated(update: Record<string, ConsentState>, where: string) {
 }
 
 /**
- * A bounded FIFO of items waiting for a consent category to resolve. When full, the oldest item
- * is evicted and returned so it can be counted as a drop.
+ * Appends `item` to a FIFO bounded by `max`; past it, removes the oldest item and returns it so it
+ * can be counted as a drop.
  */
-export class HeldItems<T> {
-  #items: T[] = [];
-
-  constructor(readonly max: number) {}
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  add(item: T): T | undefined {
-    this.#items.push(item);
-    return this.#items.length > this.max ? this.#items.shift() : undefined;
-  }
-
-  takeAll(): T[] {
-    return this.#items.splice(0);
-  }
+export function holdBounded<T>(items: T[], max: number, item: T): T | undefined {
+  return items.push(item) > max ? items.shift() : undefined;
 }
 
 /**
@@ -114,11 +99,11 @@ export function holdUntilConsent<T>(
   pass: (item: T) => void,
   drop: (item: T, reason: string) => void,
 ) {
-  const held = new HeldItems<T>(max);
+  const held: T[] = [];
   consent.subscribe(() => {
     const state = consent.get(category);
     if (state === 'pending') return;
-    for (const item of held.takeAll()) {
+    for (const item of held.splice(0)) {
       if (state === 'granted') pass(item);
       else drop(item, 'consent');
     }
@@ -126,7 +111,7 @@ export function holdUntilConsent<T>(
   return {
     held,
     add(item: T) {
-      const evicted = held.add(item);
+      const evicted = holdBounded(held, max, item);
       if (evicted) drop(evicted, 'consent_buffer_overflow');
     },
   };

@@ -86,6 +86,6 @@ export function createDestinationRouter(
       await this.flush();
       await Promise.allSettled(entries.map(({ destination }) => destination.close?.()));
     },
-    held: () => entries.reduce((total, entry) => total + entry.waiting.held.size, 0),
+    held: () => entries.reduce((total, entry) => total + entry.waiting.held.length, 0),
   };
 }

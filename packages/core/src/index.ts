@@ -70,6 +70,7 @@ export {
   type RetryOptions,
 } from './retry';
 export { defaultScheduler, type Scheduler } from './scheduler';
+export { sha256Hex } from './sha256';
 export type { StandardSchemaV1 } from './standardSchema';
 export type { AnalyticsStats } from './stats';
 export { createMemoryStorage, type StoragePort, type SyncStorage } from './storage';

@@ -11,8 +11,6 @@ export interface Logger {
   error(message: string, data?: unknown): void;
 }
 
-const silent = () => {};
-
 /**
  * Warnings and errors to the console; `debug` only when asked for.
  *
@@ -20,11 +18,14 @@ const silent = () => {};
  * createAnalytics({ writeKey, host, logger: createConsoleLogger(true) });
  */
 export function createConsoleLogger(debug = false): Logger {
-  const prefix = '[sightline]';
+  const to =
+    (level: keyof Logger) =>
+    (message: string, data?: unknown): void =>
+      console[level]('[sightline]', message, data ?? '');
   return {
-    debug: debug ? (message, data) => console.debug(prefix, message, data ?? '') : silent,
-    info: (message, data) => console.info(prefix, message, data ?? ''),
-    warn: (message, data) => console.warn(prefix, message, data ?? ''),
-    error: (message, data) => console.error(prefix, message, data ?? ''),
+    debug: debug ? to('debug') : () => {},
+    info: to('info'),
+    warn: to('warn'),
+    error: to('error'),
   };
 }

@@ -15,50 +15,17 @@ export type PiiAction = 'redact' | 'hash' | 'drop';
  * @example
  * createAnalytics({ writeKey, host, pii: { keys: [...DEFAULT_PII_KEYS, 'employee_number'] } });
  */
-export const DEFAULT_PII_KEYS: readonly string[] = [
-  'email',
-  'e_mail',
-  'email_address',
-  'name',
-  'full_name',
-  'first_name',
-  'last_name',
-  'surname',
-  'phone',
-  'phone_number',
-  'mobile',
-  'telephone',
-  'password',
-  'passwd',
-  'pwd',
-  'ssn',
-  'social_security_number',
-  'address',
-  'street_address',
-  'street',
-  'ip',
-  'ip_address',
-  'credit_card',
-  'card_number',
-  'cc_number',
-  'cvv',
-  'cvc',
-  'dob',
-  'date_of_birth',
-  'birth_date',
-  'birthday',
-  'passport',
-  'passport_number',
-  'national_id',
-  'tax_id',
-  'iban',
-  'secret',
-  'api_key',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'authorization',
-];
+export const DEFAULT_PII_KEYS: readonly string[] =
+  /* @__PURE__ */
+  // One string, split: an array literal would cost the bundle three bytes a key.
+  (
+    'email e_mail email_address name full_name first_name last_name surname phone ' +
+    'phone_number mobile telephone password passwd pwd ssn social_security_number ' +
+    'address street_address street ip ip_address credit_card card_number cc_number ' +
+    'cvv cvc dob date_of_birth birth_date birthday passport passport_number ' +
+    'national_id tax_id iban secret api_key access_token refresh_token id_token ' +
+    'authorization'
+  ).split(' ');
 
 /**
  * Options of the PII filter. It is on by default; pass `pii: false` to `createAnalytics` to turn
@@ -75,6 +42,12 @@ export interface PiiFilterOptions {
   allow?: readonly string[];
   /** Salt prepended before hashing; required when any action is `hash`. */
   hashSalt?: string;
+  /**
+   * The hash of the `hash` action, over `hashSalt + value`. Default SHA-256 (`sha256Hex`) in
+   * `createAnalytics` and `createPiiFilter`; the browser SDK leaves it out of its default bundle,
+   * so pass `sha256Hex` from `@sightline/browser/hash` there.
+   */
+  hash?: (text: string) => string;
 }
 
 /**
@@ -96,20 +69,11 @@ const CAMPAIGN_PATH = 'context.campaign';
  * `context` keys left out of the general scan: no personal data, and value detectors misread
  * them (versions in user agents). `campaign` has its own scan (value detectors only).
  */
-const CONTEXT_SKIP = new Set([
-  'campaign',
-  'library',
-  'userAgent',
-  'userAgentData',
-  'screen',
-  'locale',
-  'timezone',
-  'sessionId',
-  'consent',
-  'clickIds',
-  'os',
-  'app',
-]);
+const CONTEXT_SKIP = new Set(
+  /* @__PURE__ */ 'campaign library userAgent userAgentData screen locale timezone sessionId consent clickIds os app'.split(
+    ' ',
+  ),
+);
 
 /** The event fields scanned as property bags (besides `context`). */
 const SECTIONS = ['properties', 'traits'] as const;
@@ -130,6 +94,20 @@ function normalizeKey(key: string): string {
  * const pii = createPiiFilter({ allow: ['properties.name'], detectors: { email: 'hash' }, hashSalt: 'app-1' });
  */
 export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
+  return createPiiStep(options, sha256Hex);
+}
+
+/**
+ * {@link createPiiFilter} with the hash function of the `hash` action left to `options.hash`, or
+ * to `defaultHash`: platforms whose bundles leave SHA-256 out (the browser) pass none.
+ *
+ * @example
+ * const pii = createPiiStep({ detectors: { email: 'hash' }, hashSalt: 'app-1', hash: sha256Hex });
+ */
+export function createPiiStep(
+  options: PiiFilterOptions = {},
+  defaultHash?: (text: string) => string,
+): PipelineStep {
   const keyAction = options.keyAction ?? 'redact';
   const denyKeys = new Set((options.keys ?? DEFAULT_PII_KEYS).map(normalizeKey));
   const allowKeys = new Set<string>();
@@ -150,8 +128,15 @@ export function createPiiFilter(options: PiiFilterOptions = {}): PipelineStep {
       'the `hash` action needs a secret salt so hashes cannot be reversed by guessing; set pii.hashSalt to a random string kept out of source control',
     );
   }
+  const digest = options.hash ?? defaultHash;
+  if (hashes && !digest) {
+    throw new ConfigurationError(
+      'pii.hash',
+      'the `hash` action needs a hash function: pass `hash: sha256Hex`, imported from `@sightline/browser/hash` (browser) or `@sightline/core`',
+    );
+  }
   const salt = options.hashSalt ?? '';
-  const hash = (value: string) => sha256Hex(salt + value);
+  const hash = (value: string) => digest!(salt + value);
 
   const normalized = new Map<string, string>();
   function keyOf(key: string): string {

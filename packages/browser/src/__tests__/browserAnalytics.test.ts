@@ -4,6 +4,7 @@ import {
   type BrowserAnalyticsOptions,
   createBrowserAnalytics,
 } from '../browserAnalytics';
+import { sha256Hex } from '../hash';
 import { collectorUrl, type StoredEvent, storedEvents, WRITE_KEY } from './collectorServer';
 
 /**
@@ -310,5 +311,17 @@ describe('createBrowserAnalytics against the real collector', () => {
     expect(() =>
       createBrowserAnalytics({ writeKey: WRITE_KEY, host: 'collector.example' }),
     ).toThrow(/host/);
+  });
+
+  it('hashes PII with sha256Hex from @sightline/browser/hash, and names pii.hash when it is missing', async () => {
+    const pii = { detectors: { email: 'hash' }, hashSalt: 'salt-1' } as const;
+    expect(() =>
+      createBrowserAnalytics({ writeKey: WRITE_KEY, host: collectorUrl(), pii }),
+    ).toThrow(/pii\.hash.*@sightline\/browser\/hash/);
+    const client = start({ pageViews: false, pii: { ...pii, hash: sha256Hex } });
+    client.track('hashed', { note: 'write to ada@example.com' });
+    await client.flush();
+    const [event] = await arrived(client.user().anonymousId);
+    expect(event?.properties.note).toBe(`write to ${sha256Hex('salt-1ada@example.com')}`);
   });
 });

@@ -4,10 +4,12 @@ import {
   ConfigurationError,
   createAnalytics,
   createMemoryStorage,
+  createPlatformAnalytics,
   isUuidv7,
   type PipelineStep,
   type SightlineError,
   type StoragePort,
+  sha256Hex,
   type ValidationError,
 } from '../index';
 import { createRecordingTransport, silentLogger } from './helpers';
@@ -409,5 +411,34 @@ describe('createAnalytics', () => {
     analytics.track('x', { email: 'ada@example.com' });
     await analytics.flush();
     expect(recorder.events()[0]).toMatchObject({ properties: { email: 'ada@example.com' } });
+  });
+
+  it('hashes with SHA-256 by default; the platform client, which leaves it out, asks for pii.hash', async () => {
+    const pii = { keyAction: 'hash', hashSalt: 'salt-1' } as const;
+    const { analytics, recorder } = setup({ pii });
+    analytics.track('x', { email: 'ada@example.com' });
+    await analytics.flush();
+    expect(recorder.events()[0]).toMatchObject({
+      properties: { email: sha256Hex('salt-1ada@example.com') },
+    });
+
+    const transport = { send: async () => ({ status: 200 }) };
+    expect(() => createPlatformAnalytics({ writeKey: 'k', transport, pii })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => createPlatformAnalytics({ writeKey: 'k', transport, pii })).toThrow(
+      /pii\.hash.*sha256Hex/,
+    );
+    const recorder2 = createRecordingTransport();
+    const platform = createPlatformAnalytics({
+      writeKey: 'k',
+      transport: recorder2.transport,
+      pii: { ...pii, hash: (text) => `h(${text})` },
+    });
+    platform.track('x', { email: 'ada@example.com' });
+    await platform.flush();
+    expect(recorder2.events()[0]).toMatchObject({
+      properties: { email: 'h(salt-1ada@example.com)' },
+    });
   });
 });
