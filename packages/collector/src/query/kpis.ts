@@ -1,5 +1,5 @@
 import type { Row, Store } from '../store/store';
-import { kpiRows } from './clickhouse/kpis';
+import { adSpendRows, kpiRows } from './clickhouse/kpis';
 import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
 import { render, type Sql, sql } from './sql';
@@ -79,20 +79,22 @@ export async function computeDashboard(
   };
   const [row] =
     store.kind === 'clickhouse'
-      ? await kpiRows(store, tenant, bounds, settings)
+      ? await kpiRows(store, tenant, bounds, settings, range.endMs)
       : await standardKpiRows(dialect, store, tenant, bounds, settings);
   const { from, end } = bounds;
   const [spend] =
-    settings.acquisitionSpend === undefined
-      ? await store.query(
-          render(sql`SELECT ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`amount`)}, 0)`)} AS ad_spend
+    settings.acquisitionSpend !== undefined
+      ? []
+      : store.kind === 'clickhouse'
+        ? await adSpendRows(store, tenant, settings.adSpendEvent, range)
+        : await store.query(
+            render(sql`SELECT ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`amount`)}, 0)`)} AS ad_spend
             FROM (
               SELECT ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM events
               WHERE tenant = ${tenant} AND type = 'track' AND event = ${settings.adSpendEvent}
                 AND "timestamp" >= ${from} AND "timestamp" < ${end}
             ) AS spend`),
-        )
-      : [];
+          );
   const count = (name: string) => Number(row?.[name] ?? 0);
   const signups = count('signups');
   const previousActive = count('previous_active');

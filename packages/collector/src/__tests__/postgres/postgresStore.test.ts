@@ -1,10 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDialect } from '../../query/postgresDialect';
 import { render, sql } from '../../query/sql';
 import { openStore } from '../../store/openStore';
+import { postgresMigrations, runPostgresMigrations } from '../../store/postgres/migrations';
 import { createPostgresStore } from '../../store/postgres/postgresStore';
 import type { Store } from '../../store/store';
 import { makeStoredEvent } from '../storedEvent';
@@ -42,8 +44,34 @@ describe('PostgreSQL store', () => {
     expect(store.kind).toBe('postgres');
     const again = await createPostgresStore({ url });
     const rows = await again.query(render(sql`SELECT version FROM schema_migrations ORDER BY 1`));
-    expect(rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
     await again.close();
+  });
+
+  it('upgrades a version 2 database with events to the covering index', async () => {
+    const upgradeUrl = await server.createDatabase('store_upgrade');
+    const pool = new pg.Pool({ connectionString: upgradeUrl, max: 1 });
+    const client = await pool.connect();
+    try {
+      expect(await runPostgresMigrations(client, postgresMigrations.slice(0, 2))).toEqual([1, 2]);
+      await client.query(`INSERT INTO events (tenant, message_id, type, "timestamp", received_at,
+        properties, traits, context) VALUES ('upgrade', 'm-1', 'track', now(), now(), '{}', '{}', '{}')`);
+    } finally {
+      client.release();
+      await pool.end();
+    }
+    const upgraded = await openStore(upgradeUrl);
+    try {
+      const rows = await upgraded.query(
+        render(sql`SELECT
+            (SELECT count(*) FROM pg_indexes WHERE indexname = 'events_tenant_timestamp_metrics') AS indexes,
+            (SELECT max(version) FROM schema_migrations) AS version,
+            (SELECT count(*) FROM events WHERE tenant = 'upgrade') AS events`),
+      );
+      expect(rows).toEqual([{ indexes: 1, version: 3, events: 1 }]);
+    } finally {
+      await upgraded.close();
+    }
   });
 
   it('dedupes on (tenant, messageId) within a batch and across appends', async () => {

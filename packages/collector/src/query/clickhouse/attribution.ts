@@ -3,6 +3,7 @@ import type { AttributionModel } from '../attribution';
 import { clickhouseDialect as dialect } from '../clickhouseDialect';
 import { render, type Sql, sql } from '../sql';
 import type { TimeRange } from '../time';
+import { eventRows } from './eventRows';
 import { isTrue, LINK_ANON, withUserKey } from './userKeys';
 
 /**
@@ -11,7 +12,9 @@ import { isTrue, LINK_ANON, withUserKey } from './userKeys';
  * `attribution.ts` returns them: each user key's credited channel (the channel tuple at its
  * first touch ever, or its last touch before the end of the range), joined to the user's events
  * in the range. Distinct counts are exact (`uniqExact`, which skips NULL as `count(DISTINCT)`
- * does); a user without a touch is under the all-NULL channel.
+ * does); a user without a touch is under the all-NULL channel. The touches are read without
+ * `FINAL` (a copy not merged yet cannot change a first or last touch); the range's events, counted
+ * and summed, with it.
  *
  * @example
  * await attributionRows(store, 'acme', { range, model: 'first_touch', paymentEvent: 'payment_completed' });
@@ -22,11 +25,10 @@ export function attributionRows(
   query: { range: TimeRange; model: AttributionModel; paymentEvent: string },
 ): Promise<Row[]> {
   const { range } = query;
-  const keyed = (columns: Sql, where: Sql) =>
+  const keyed = (columns: Sql, from: Sql, where: Sql) =>
     withUserKey(
       tenant,
-      sql`SELECT user_id, anonymous_id, ${LINK_ANON}, "timestamp" AS ts, ${columns} FROM events
-        WHERE tenant = ${tenant}${where}`,
+      sql`SELECT user_id, anonymous_id, ${LINK_ANON}, "timestamp" AS ts, ${columns} ${from}${where}`,
       sql`ts, ${columns}`,
     );
   const channel = sql`(utm_source, utm_medium, utm_campaign, referrer_domain)`;
@@ -34,15 +36,15 @@ export function attributionRows(
     query.model === 'first_touch' ? sql`argMin(${channel}, ts)` : sql`argMax(${channel}, ts)`;
   const touches = keyed(
     sql`utm_source, utm_medium, utm_campaign, referrer_domain`,
-    sql` AND (isNotNull(utm_source) OR isNotNull(referrer_domain))${
-      query.model === 'last_touch' ? sql` AND "timestamp" < ${dialect.instant(range.endMs)}` : sql``
-    }`,
+    eventRows(tenant, { until: query.model === 'last_touch' ? range.endMs : undefined }),
+    sql` AND (isNotNull(utm_source) OR isNotNull(referrer_domain))`,
   );
   const credit = sql`(SELECT user_key, ${credited} AS channel, toUInt8(1) AS credited
     FROM (${touches}) GROUP BY user_key)`;
   const inRange = keyed(
     sql`type, event, revenue, session_id`,
-    sql` AND "timestamp" >= ${dialect.instant(range.startMs)} AND "timestamp" < ${dialect.instant(range.endMs)}`,
+    eventRows(tenant, { since: range.startMs, until: range.endMs, final: true }),
+    sql``,
   );
   const part = (index: number) =>
     sql`if(credited = 1, tupleElement(channel, ${index}), CAST(NULL AS Nullable(String)))`;

@@ -2,6 +2,7 @@ import type { Row, Store } from '../../store/store';
 import { clickhouseDialect as dialect } from '../clickhouseDialect';
 import { joinSql, raw, render, type Sql, sql } from '../sql';
 import type { TimeRange } from '../time';
+import { eventRows } from './eventRows';
 import { isTrue, LINK_ANON, withUserKey } from './userKeys';
 
 /**
@@ -40,10 +41,8 @@ export function funnelRows(
         conditions.map((condition, index) => sql`${isTrue(condition)} AS ${step(index + 1)}`),
         ', ',
       )}
-    FROM events AS e
-    WHERE e.tenant = ${tenant} AND has(${query.events}, ifNull(e.event, ''))
-      AND e."timestamp" >= ${dialect.instant(range.startMs)}
-      AND e."timestamp" < ${dialect.instant(range.endMs + windowSeconds * 1000 + 1)}`;
+    ${eventRows(tenant, { since: range.startMs, until: range.endMs + windowSeconds * 1000 + 1, alias: 'e' })}
+      AND has(${query.events}, ifNull(e.event, ''))`;
   const entry = sql`${step(1)} AND ts < ${end}`;
   const later = conditions
     .slice(1)

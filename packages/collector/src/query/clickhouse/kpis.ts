@@ -2,6 +2,7 @@ import type { Row, Store } from '../../store/store';
 import { clickhouseDialect } from '../clickhouseDialect';
 import type { KpiBounds, KpiSettings } from '../kpis';
 import { render, type Sql, sql } from '../sql';
+import { eventRows, uniqueEventRows } from './eventRows';
 import { isTrue, LINK_ANON, withUserKey } from './userKeys';
 
 /**
@@ -10,7 +11,10 @@ import { isTrue, LINK_ANON, withUserKey } from './userKeys';
  * `new_paying`), as the standard query of `kpis.ts` returns it and in the same three steps:
  * per (userId, anonymousId), per user key, totals (each step's columns named apart: a ClickHouse
  * alias equal to a column name would replace the column inside the aggregate). `FILTER` becomes a conditional value that the
- * aggregate skips when NULL, `bool_or` becomes `max` of a 0/1 condition.
+ * aggregate skips when NULL, `bool_or` becomes `max` of a 0/1 condition. Events are read without
+ * `FINAL` (`eventRows`): every column but the revenue sums is a min, max or flag, which a copy not
+ * merged yet cannot change; revenue comes from one row per message id (`uniqueEventRows`), added
+ * to the rows with their revenue left out. `endMs` is the instant of `bounds.end`.
  *
  * @example
  * const [row] = await kpiRows(store, 'acme', bounds, settings);
@@ -20,8 +24,9 @@ export function kpiRows(
   tenant: string,
   bounds: KpiBounds,
   settings: KpiSettings,
+  endMs: number,
 ): Promise<Row[]> {
-  const { from, end, monthStart, previousStart } = bounds;
+  const { from, monthStart, previousStart } = bounds;
   const sum = clickhouseDialect.sumAmounts;
   const at = (condition: Sql) => sql`if(${isTrue(condition)}, "timestamp", NULL)`;
   const ids = sql`SELECT user_id, anonymous_id, ${LINK_ANON},
@@ -36,7 +41,18 @@ export function kpiRows(
       max("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS pair_active_before,
       max("timestamp" >= ${monthStart}) AS pair_active_now,
       ${sum(sql`if(type = 'track' AND "timestamp" >= ${monthStart}, revenue, NULL)`)} AS pair_month_revenue
-    FROM events WHERE tenant = ${tenant} AND "timestamp" < ${end}
+    FROM (
+      SELECT user_id, anonymous_id, "timestamp", type, event, CAST(NULL AS Nullable(Float64)) AS revenue
+      ${eventRows(tenant, { until: endMs })}
+      UNION ALL
+      SELECT user_id, anonymous_id, "timestamp", type, event, revenue
+      FROM ${uniqueEventRows(
+        tenant,
+        ['user_id', 'anonymous_id', 'timestamp', 'type', 'event', 'revenue'],
+        sql`type = 'track' AND isNotNull(revenue)`,
+        { until: endMs },
+      )}
+    )
     GROUP BY user_id, anonymous_id`;
   const users = sql`SELECT user_key,
       min(pair_first_seen) AS user_first_seen, max(pair_daily) AS user_daily,
@@ -67,5 +83,31 @@ export function kpiRows(
         toFloat64(ifNull(${sum(sql`user_month_revenue`)}, 0)) AS month_revenue,
         countIf(${isTrue(sql`user_first_paid >= ${from}`)}) AS new_paying
       FROM (${users})`),
+  );
+}
+
+/**
+ * The dashboard's acquisition spend on ClickHouse (`ad_spend`): the sum of `properties.amount` of
+ * the range's `adSpendEvent` track events, one row per message id.
+ *
+ * @example
+ * const [row] = await adSpendRows(store, 'acme', 'ad_spend', { startMs, endMs });
+ */
+export function adSpendRows(
+  store: Store,
+  tenant: string,
+  adSpendEvent: string,
+  range: { startMs: number; endMs: number },
+): Promise<Row[]> {
+  const dialect = clickhouseDialect;
+  const spend = uniqueEventRows(
+    tenant,
+    ['properties'],
+    sql`type = 'track' AND event = ${adSpendEvent}`,
+    { since: range.startMs, until: range.endMs },
+  );
+  return store.query(
+    render(sql`SELECT ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`amount`)}, 0)`)} AS ad_spend
+      FROM (SELECT ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM ${spend})`),
   );
 }

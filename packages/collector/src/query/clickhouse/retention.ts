@@ -2,6 +2,7 @@ import type { Row, Store } from '../../store/store';
 import { clickhouseDialect as dialect } from '../clickhouseDialect';
 import { raw, render, type Sql, sql } from '../sql';
 import type { Interval } from '../time';
+import { eventRows } from './eventRows';
 import { isTrue, LINK_ANON, withUserKey } from './userKeys';
 
 /**
@@ -43,7 +44,7 @@ export function retentionRows(
   const pairs = sql`SELECT user_id, anonymous_id, ${LINK_ANON},
       min(if(${starts}, "timestamp", NULL)) AS pair_first,
       groupUniqArrayIf(${bucket(sql`"timestamp"`)}, ${returns} AND "timestamp" >= ${dialect.instant(since)}) AS pair_periods
-    FROM events WHERE tenant = ${tenant} AND "timestamp" < ${dialect.instant(until)}
+    ${eventRows(tenant, { until })}
     GROUP BY user_id, anonymous_id`;
   const users = sql`SELECT user_key, min(pair_first) AS first_ts, groupUniqArrayArray(pair_periods) AS periods
     FROM (${withUserKey(tenant, pairs, sql`pair_first, pair_periods`)})

@@ -2,6 +2,7 @@ import type { Row, Store } from '../../store/store';
 import { clickhouseDialect as dialect } from '../clickhouseDialect';
 import { render, type Sql, sql } from '../sql';
 import { addDays, startOfDay, type TimeRange } from '../time';
+import { eventRows } from './eventRows';
 import { LINK_ANON, withUserKey } from './userKeys';
 
 /**
@@ -30,9 +31,8 @@ export function activeUserRows(
   const lastDay = (day: Sql) => dialect.addDays(day, window - 1);
   const active = withUserKey(
     tenant,
-    sql`SELECT user_id, anonymous_id, ${LINK_ANON}, ${localDay} AS local_day FROM events
-      WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(since)}
-        AND "timestamp" < ${dialect.instant(range.endMs)}
+    sql`SELECT user_id, anonymous_id, ${LINK_ANON}, ${localDay} AS local_day
+      ${eventRows(tenant, { since, until: range.endMs })}
       GROUP BY user_id, anonymous_id, local_day`,
     sql`local_day`,
   );
@@ -59,8 +59,8 @@ export function activeUserRows(
 export function newUserRows(store: Store, tenant: string, range: TimeRange): Promise<Row[]> {
   const firsts = withUserKey(
     tenant,
-    sql`SELECT user_id, anonymous_id, ${LINK_ANON}, min("timestamp") AS pair_first FROM events
-      WHERE tenant = ${tenant} AND "timestamp" < ${dialect.instant(range.endMs)}
+    sql`SELECT user_id, anonymous_id, ${LINK_ANON}, min("timestamp") AS pair_first
+      ${eventRows(tenant, { until: range.endMs })}
       GROUP BY user_id, anonymous_id`,
     sql`pair_first`,
   );
@@ -88,9 +88,7 @@ export function eventTotalRows(
   return store.query(
     render(sql`SELECT toString(local_day) AS day, value FROM (
         SELECT ${dialect.localDay(sql`"timestamp"`, range.tz, range)} AS local_day, ${value} AS value
-        FROM events
-        WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(range.startMs)}
-          AND "timestamp" < ${dialect.instant(range.endMs)}${named}
+        ${eventRows(tenant, { since: range.startMs, until: range.endMs, final: true })}${named}
         GROUP BY local_day)`),
   );
 }

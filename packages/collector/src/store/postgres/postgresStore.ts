@@ -53,8 +53,9 @@ const TYPES = {
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const config: pg.PoolConfig = {
     connectionString: options.url,
-    // Untouched SQL on TIMESTAMPTZ buckets by UTC day, and DATEs read back as YYYY-MM-DD.
-    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres',
+    // Untouched SQL on TIMESTAMPTZ buckets by UTC day, and DATEs read back as YYYY-MM-DD. No JIT:
+    // compiling a metric query's expressions took longer than running them (0.4–0.9 s each).
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c jit=off',
     types: TYPES,
   };
   const reads = new pg.Pool({ ...config, max: options.readConnections ?? 4 });
