@@ -8,6 +8,21 @@ export {
   type TrackOptions,
 } from './decorators';
 export {
+  EXPERIMENT_EXPOSURE_EVENT,
+  type ExperimentExposureProperties,
+  experimentExposureSchema,
+  trackExperimentExposure,
+} from './experimentExposure';
+export type { FixedEventOptions } from './fixedEvent';
+export {
+  MODEL_REQUEST_EVENT,
+  type ModelRequestMetrics,
+  type ModelRequestProperties,
+  modelRequestProperties,
+  modelRequestSchema,
+  trackModelRequest,
+} from './modelRequest';
+export {
   type AliasMessage,
   createNodeAnalytics,
   type GroupMessage,

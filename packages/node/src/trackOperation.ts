@@ -7,7 +7,7 @@ import {
   type TrackEvent,
   uuidv7,
 } from '@sightline/core';
-import type { NodeAnalytics } from './nodeAnalytics';
+import type { NodeAnalytics, TrackMessage } from './nodeAnalytics';
 
 /** Longest `error_message` sent; the rest of a long message is cut after redaction. */
 const MAX_ERROR_MESSAGE_CHARS = 1000;
@@ -163,13 +163,31 @@ export function emit(
   userId: string | undefined,
   report: Reporter,
 ): void {
+  emitMessage(
+    analytics,
+    userId === undefined ? { event, properties } : { userId, event, properties },
+    report,
+  );
+}
+
+/**
+ * {@link emit} for a whole track message (ids, timestamp, context of the caller's choosing).
+ *
+ * @example
+ * emitMessage(analytics, { userId: 'u-42', event: 'model_request', properties }, report);
+ */
+export function emitMessage(
+  analytics: NodeAnalytics,
+  message: TrackMessage,
+  report: Reporter,
+): void {
   try {
-    const sent = analytics.track(
-      userId === undefined ? { event, properties } : { userId, event, properties },
-    );
-    if (isPromiseLike(sent)) sent.then(undefined, (error) => report(`tracking "${event}"`, error));
+    const sent = analytics.track(message);
+    if (isPromiseLike(sent)) {
+      sent.then(undefined, (error) => report(`tracking "${message.event}"`, error));
+    }
   } catch (error) {
-    report(`tracking "${event}"`, error);
+    report(`tracking "${message.event}"`, error);
   }
 }
 

@@ -88,12 +88,12 @@ const attributionQuery = z.object({
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use a UTC date YYYY-MM-DD');
 const usageQuery = z.object({ from: day, to: day, tenant: z.string().optional() });
 
-function searchParams(context: ReadContext): Record<string, string> {
+export function searchParams(context: ReadContext): Record<string, string> {
   return Object.fromEntries(context.url.searchParams);
 }
 
 /** Cache key of a request: its route and canonical parameters. */
-function cacheKey(route: string, parameters: unknown): string {
+export function cacheKey(route: string, parameters: unknown): string {
   return `${route} ${JSON.stringify(parameters, (_key, value) =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
@@ -101,7 +101,11 @@ function cacheKey(route: string, parameters: unknown): string {
   )}`;
 }
 
-function cached<T>(context: ReadContext, key: string, compute: () => Promise<T>): Promise<T> {
+export function cached<T>(
+  context: ReadContext,
+  key: string,
+  compute: () => Promise<T>,
+): Promise<T> {
   return context.cache.get(context.caller.tenant, key, compute, context.now);
 }
 
