@@ -1,6 +1,8 @@
+import type { Options } from 'tsup';
 import { createPackageConfig } from '../../tsup.base';
+import { bundleDashboard } from './src/dashboard/bundleDashboard';
 
-export default createPackageConfig({
+const config = createPackageConfig({
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
@@ -14,4 +16,14 @@ export default createPackageConfig({
   // `import.meta.url` in the CJS build too (openStore finds the worker file with it).
   shims: true,
   target: 'node20',
-});
+}) as Options;
+
+// The dashboard page (TS + uPlot + CSS) is bundled first and compiled into the collector as
+// strings: served from memory, it works under any mount point and whatever the process's cwd.
+export default async (): Promise<Options> => {
+  const dashboard = await bundleDashboard();
+  return {
+    ...config,
+    define: { ...config.define, __SIGHTLINE_DASHBOARD__: JSON.stringify(dashboard) },
+  };
+};

@@ -3,7 +3,7 @@
  * `@sightline/collector` on an existing DuckDB file, with a read key, the query cache off (every
  * request runs its queries) and no rate limit, served by its node:http adapter.
  *
- *   tsx src/collectorServer.ts --store duckdb:.data/events.duckdb --read-key KEY=bench
+ *   tsx src/collectorServer.ts --store duckdb:.data/events.duckdb --read-key KEY=bench [--cache-ttl-ms 60000]
  *
  * Prints `{"port":n}` once listening; SIGTERM closes the server and the store and exits 0.
  */
@@ -13,7 +13,12 @@ import { createCollector } from '@sightline/collector';
 import { createNodeListener } from '@sightline/collector/node';
 
 const { values } = parseArgs({
-  options: { store: { type: 'string' }, 'read-key': { type: 'string' } },
+  options: {
+    store: { type: 'string' },
+    'read-key': { type: 'string' },
+    // bench/aggregator measures queries (0: off); the dashboard bench also measures with it on.
+    'cache-ttl-ms': { type: 'string', default: '0' },
+  },
   strict: true,
 });
 if (!values.store || !values['read-key']) {
@@ -25,8 +30,8 @@ const collector = createCollector({
   // Nothing is ingested; a write key is required all the same.
   writeKeys: ['wk_bench_aggregator_0001=bench'],
   readKeys: [values['read-key']],
-  // Measure the queries, not the result cache.
-  read: { cacheTtlMs: 0 },
+  // Measure the queries, not the result cache (unless asked for).
+  read: { cacheTtlMs: Number(values['cache-ttl-ms']) },
   rateLimit: false,
 });
 await collector.ready();
