@@ -11,6 +11,8 @@ import { parseKey } from './keys';
 import { migrateStore } from './migrate/migrateStore';
 import { createProgressBar } from './migrate/progressBar';
 import { DEFAULT_STORE_URL } from './options';
+import { runReportCommand } from './reports/reportCommand';
+import { loadReportsConfig } from './reports/reportConfig';
 import { openStore } from './store/openStore';
 
 const USAGE = `sightline-collector ${VERSION}
@@ -18,6 +20,7 @@ const USAGE = `sightline-collector ${VERSION}
 Usage: sightline-collector start [options]
        sightline-collector prune --retention-days <n> [--store <url>]
        sightline-collector migrate --from <store url> --to <store url> [--batch-size <n>]
+       sightline-collector report --template <daily|weekly|monthly|custom> [--out <file>] [options]
 
 Options (flags override environment variables):
   --port <n>                  SIGHTLINE_PORT         default 8787 (0 picks a free port)
@@ -27,6 +30,9 @@ Options (flags override environment variables):
   --read-key <K[=tenant]>     SIGHTLINE_READ_KEYS    comma-separated; repeatable flag; tenant * = admin
   --retention-days <n>        SIGHTLINE_RETENTION_DAYS  delete events older than n days, hourly
                                                      (default: keep events forever)
+  --reports <file.json>       SIGHTLINE_REPORTS      report schedules and alert rules (docs/reports.md)
+  --no-scheduler              SIGHTLINE_SCHEDULER=off  serve run history but run no schedules
+                                                     (run schedules in one collector only)
   --help                      print this help
   --version                   print the version
 
@@ -42,6 +48,12 @@ to another (e.g. --from duckdb:./.sightline/events.duckdb --to clickhouse://host
 in batches (default 5000 events), with a progress bar on stderr. The target skips events it already
 has, so an interrupted migration is resumed by running it again. Stop collectors writing to --from
 first (DuckDB locks its file).
+
+report computes one report from --store (default as for start) and writes it to --out, or to
+stdout: --format json|csv|html (default: from --out's extension, else json), --tenant (default
+"default"), --from/--to YYYY-MM-DD (default: the period the template picks), --tz <IANA zone>;
+custom reports take --metrics dau,revenue, --event <name> and --funnel a,b,c (repeatable).
+Like prune, run it while no collector holds a DuckDB store.
 
 SIGINT or SIGTERM stops the collector gracefully: it stops accepting connections, lets requests in
 flight finish, writes every accepted event and closes the store. A second signal exits at once.
@@ -150,8 +162,60 @@ function parseStartArgs(argv: string[]) {
     'write-key': { type: 'string', multiple: true },
     'read-key': { type: 'string', multiple: true },
     'retention-days': { type: 'string' },
+    reports: { type: 'string' },
+    'no-scheduler': { type: 'boolean' },
     help: { type: 'boolean' },
   });
+}
+
+/** `sightline-collector report`: one report, written to a file or stdout, then exit. */
+async function report(argv: string[]): Promise<void> {
+  const values = parseCommandArgs(argv, {
+    template: { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    store: { type: 'string' },
+    tenant: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    tz: { type: 'string' },
+    metrics: { type: 'string' },
+    event: { type: 'string' },
+    funnel: { type: 'string', multiple: true },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!values.template) {
+    throw new UsageError('report needs --template daily, weekly, monthly or custom');
+  }
+  const store = values.store ?? env('SIGHTLINE_STORE') ?? DEFAULT_STORE_URL;
+  const summary = await runReportCommand({ ...values, store }, (text) =>
+    process.stdout.write(text),
+  );
+  process.stderr.write(`${summary}\n`);
+}
+
+/** `--reports` or SIGHTLINE_REPORTS, with the run history beside the store by default. */
+function reportsOption(values: { reports?: string; 'no-scheduler'?: boolean }, store: string) {
+  const file = values.reports ?? env('SIGHTLINE_REPORTS');
+  if (file === undefined) return undefined;
+  const config = loadReportsConfig(file);
+  const storeFile = store.startsWith('duckdb:') ? store.slice('duckdb:'.length) : '';
+  const stateDirectory =
+    config.stateDirectory ??
+    join(
+      storeFile && storeFile !== ':memory:' ? dirname(resolve(storeFile)) : resolve('.sightline'),
+      'reports',
+    );
+  const scheduler = env('SIGHTLINE_SCHEDULER');
+  if (scheduler !== undefined && scheduler !== 'on' && scheduler !== 'off') {
+    throw new ConfigurationError('SIGHTLINE_SCHEDULER', `use on or off (got "${scheduler}")`);
+  }
+  const runSchedules = values['no-scheduler'] || scheduler === 'off' ? false : config.runSchedules;
+  return { ...config, stateDirectory, runSchedules };
 }
 
 /** `sightline-collector prune`: one retention pass over a store, then exit. */
@@ -263,7 +327,8 @@ async function start(argv: string[]): Promise<void> {
   }
 
   const retentionDays = retentionDaysOption(values['retention-days']);
-  const collector = createCollector({ store, writeKeys, readKeys, retentionDays });
+  const reports = reportsOption(values, store);
+  const collector = createCollector({ store, writeKeys, readKeys, retentionDays, reports });
   const server = createServer();
   const shutdown = gracefulShutdown(server, collector);
   await collector.ready();
@@ -284,9 +349,18 @@ async function start(argv: string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  const lines = [`Sightline collector ${VERSION} listening on ${url}`, `  store      ${store}`];
+  const lines = [
+    `Sightline collector ${VERSION} listening on ${url}`,
+    `  store      ${store}`,
+    `  dashboard  ${url}/dashboard   (sign in with a read key)`,
+  ];
   if (retentionDays !== undefined) {
     lines.push(`  retention  ${retentionDays} days (older events are pruned hourly)`);
+  }
+  if (reports) {
+    lines.push(
+      `  reports    ${reports.schedules.length} schedules, ${reports.alerts.length} alert rules, ${reports.runSchedules ? 'scheduler on' : 'scheduler off'}, history in ${reports.stateDirectory}`,
+    );
   }
   if (generated) {
     lines.push(`  write key  ${generated.writeKey}   (dev key, tenant "default")`);
@@ -384,6 +458,7 @@ async function main(): Promise<void> {
   if (command === 'start') return start(rest);
   if (command === 'prune') return prune(rest);
   if (command === 'migrate') return migrate(rest);
+  if (command === 'report') return report(rest);
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return;
@@ -394,8 +469,8 @@ async function main(): Promise<void> {
   }
   throw new UsageError(
     command === undefined
-      ? 'name a command: start, prune or migrate'
-      : `unknown command "${command}": the commands are start, prune and migrate`,
+      ? 'name a command: start, prune, migrate or report'
+      : `unknown command "${command}": the commands are start, prune, migrate and report`,
   );
 }
 

@@ -1,4 +1,5 @@
 import { createPiiFilter, type EventType, LIMITS, VERSION } from '@sightline/core';
+import { isDashboardPath, serveDashboard } from './dashboard/dashboardRoute';
 import { assertJsonContentType, parseJson, readBody } from './http/body';
 import { corsHeaders, preflight } from './http/cors';
 import { errorResponse, HttpError, json } from './http/errors';
@@ -16,6 +17,8 @@ import { startRetentionJob } from './privacy/retentionJob';
 import { createQueryCache } from './read/queryCache';
 import { createReadApi } from './read/readApi';
 import { readRoutes } from './read/routes';
+import { reportRoutes } from './reports/reportRoutes';
+import { createReportsRuntime, type ReportsRuntime } from './reports/reportsRuntime';
 import { openStore } from './store/openStore';
 import type { Store, StoredEvent } from './store/store';
 
@@ -39,6 +42,8 @@ export interface Collector {
   /** Stops accepting requests, writes what was accepted, closes the store. */
   close(): Promise<void>;
   readonly metrics: Metrics;
+  /** Report schedules, alert rules and their run history (docs/reports.md). */
+  readonly reports: ReportsRuntime;
 }
 
 const SINGLE_EVENT_PATHS: Record<string, EventType> = {
@@ -120,8 +125,16 @@ export function createCollector(options: CollectorOptions): Collector {
   // Reads start once migrations ran and the write queue is up; a failed store answers 503.
   const readStore = queuePromise.then(() => storePromise);
   readStore.catch(() => {});
+  const reportSource = { kpis: settings.kpis, maxRangeDays: settings.read.maxRangeDays };
+  const reports = createReportsRuntime({
+    config: settings.reports,
+    store: readStore,
+    source: reportSource,
+    now: settings.now,
+  });
+  reports.start();
   const readApi = createReadApi({
-    routes: readRoutes(settings),
+    routes: [...readRoutes(settings), ...reportRoutes(reportSource, reports)],
     readKeys,
     store: readStore,
     cache,
@@ -361,6 +374,7 @@ export function createCollector(options: CollectorOptions): Collector {
       });
     }
     if (path === '/v1/batch' || SINGLE_EVENT_PATHS[path]) return ingest(request, path, connection);
+    if (isDashboardPath(path)) return serveDashboard(request, url, path);
     const answer = await readApi.handle(request, url, path);
     if (answer) return answer;
     const read = READ_ROUTES[path];
@@ -379,6 +393,7 @@ export function createCollector(options: CollectorOptions): Collector {
 
   return {
     metrics,
+    reports,
     async fetch(request, connection) {
       const started = performance.now();
       const url = new URL(request.url);
@@ -406,7 +421,9 @@ export function createCollector(options: CollectorOptions): Collector {
       const routeLabel =
         path === '/v1/batch' || SINGLE_EVENT_PATHS[path] || READ_ROUTES[path]
           ? path
-          : (readApi.patternOf(path) ?? 'other');
+          : isDashboardPath(path)
+            ? '/dashboard'
+            : (readApi.patternOf(path) ?? 'other');
       metrics.requestDuration.observe(
         { route: routeLabel, status: String(response.status) },
         (performance.now() - started) / 1000,
@@ -420,6 +437,7 @@ export function createCollector(options: CollectorOptions): Collector {
       if (closing) return;
       closing = true;
       retention?.stop();
+      await reports.stop();
       const store = await storePromise.catch(() => undefined);
       const queue = await queuePromise.catch(() => undefined);
       await queue?.idle();

@@ -1,6 +1,9 @@
+import { tenantsPaths, tenantsSchemas } from './dashboard/tenantsOpenApi';
 import { errorContent, methodNotAllowed, retryAfter } from './openapiParts';
 import { metricsPaths, metricsSchemas } from './read/metricsOpenApi';
+import { modelPaths, modelSchemas } from './read/modelsOpenApi';
 import { eventsAndPrivacyPaths } from './read/privacyOpenApi';
+import { reportsPaths, reportsSchemas } from './reports/reportsOpenApi';
 
 /**
  * OpenAPI 3.1 description of the collector's HTTP API, served at `/openapi.json`. Response
@@ -284,7 +287,10 @@ export const openApiDocument = {
     '/v1/group': singleEvent('group'),
     '/v1/alias': singleEvent('alias'),
     ...metricsPaths,
+    ...modelPaths,
     ...eventsAndPrivacyPaths,
+    ...reportsPaths,
+    ...tenantsPaths,
     '/health': {
       get: {
         summary: 'Liveness and store reachability',
@@ -368,6 +374,9 @@ export const openApiDocument = {
     },
     schemas: {
       ...metricsSchemas,
+      ...modelSchemas,
+      ...reportsSchemas,
+      ...tenantsSchemas,
       Event: event,
       Rejection: rejection,
       Error: errorBody,

@@ -9,6 +9,7 @@ import {
   type ReadOptions,
   resolveReadOptions,
 } from './readOptions';
+import { parseReportsConfig, type ReportsConfigInput } from './reports/reportConfig';
 import type { Store } from './store/store';
 
 /**
@@ -48,6 +49,8 @@ export interface CollectorOptions {
   quotas?: QuotaOptions;
   /** Delete events older than this many days (hourly, inside the collector). Default: keep. */
   retentionDays?: number;
+  /** Report schedules, alert rules and where their run history is kept (docs/reports.md). */
+  reports?: ReportsConfigInput;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -132,6 +135,7 @@ export function resolveCollectorOptions(options: CollectorOptions) {
     writeQueue: options.writeQueue ?? {},
     publicMetrics: options.publicMetrics ?? false,
     ...resolveReadOptions(options),
+    reports: options.reports === undefined ? undefined : parseReportsConfig(options.reports),
     now: options.now ?? Date.now,
   };
 }
