@@ -155,7 +155,7 @@ function experimentRows(store: Store, tenant: string, query: ExperimentQuery): P
   const variant = dialect.text(dialect.jsonProperty(sql`e.properties`, 'variant'));
   const exposure: Sql = sql`e.type = 'track' AND e.event = ${EXPOSURE_EVENT}
     AND e."timestamp" < ${dialect.instant(range.endMs)}
-    AND ${dialect.jsonPropertyEquals(sql`e.properties`, 'experiment', storedText(store.kind, query.experiment))}
+    AND ${dialect.jsonPropertyEquals(sql`e.properties`, 'experiment', query.experiment)}
     AND ${dialect.jsonProperty(sql`e.properties`, 'variant')} IS NOT NULL`;
   if (store.kind === 'clickhouse') {
     return clickhouseExperimentRows(store, tenant, {

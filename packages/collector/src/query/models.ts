@@ -153,10 +153,10 @@ function modelStatement(
   const filters = [
     query.model === undefined
       ? sql``
-      : sql` AND ${dialect.jsonPropertyEquals(sql`properties`, 'model', storedText(kind, query.model))}`,
+      : sql` AND ${dialect.jsonPropertyEquals(sql`properties`, 'model', query.model)}`,
     query.version === undefined
       ? sql``
-      : sql` AND ${dialect.jsonPropertyEquals(sql`properties`, 'model_version', storedText(kind, query.version))}`,
+      : sql` AND ${dialect.jsonPropertyEquals(sql`properties`, 'model_version', query.version)}`,
   ];
   const { range } = query;
   const rows = sql`SELECT ${dialect.text(dialect.jsonProperty(sql`properties`, 'model'))} AS m_model,

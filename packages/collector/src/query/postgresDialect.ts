@@ -1,3 +1,4 @@
+import { withoutNul } from '../store/postgres/postgresWriter';
 import type { SqlDialect } from './dialect';
 import { javaScriptNumberText } from './numberText';
 import { joinSql, raw, sql } from './sql';
@@ -43,8 +44,9 @@ export const postgresDialect: SqlDialect = {
   plusSeconds: (column, seconds) =>
     sql`(${column} + make_interval(secs => CAST(${seconds} AS DOUBLE PRECISION)))`,
   jsonProperty: (column, name) => sql`(${column} -> CAST(${name} AS TEXT))`,
+  // Stored JSON holds U+0000 as U+FFFD (postgresWriter.ts), and JSONB rejects a `\u0000` escape.
   jsonPropertyEquals: (column, name, value) =>
-    sql`(${column} -> CAST(${name} AS TEXT)) = CAST(${JSON.stringify(value)} AS JSONB)`,
+    sql`(${column} -> CAST(${name} AS TEXT)) = CAST(${JSON.stringify(typeof value === 'string' ? withoutNul(value) : value)} AS JSONB)`,
   jsonNumber: (column, name) => {
     const value = sql`(${column} -> CAST(${name} AS TEXT))`;
     const text = sql`trim(${column} ->> CAST(${name} AS TEXT))`;

@@ -153,6 +153,12 @@ describe('PostgreSQL store', () => {
       'k\uFFFD': 'v\uFFFD',
       escaped: '\\u0000',
     });
+    // A property filter with the original text finds it (funnel `where`, model and experiment names).
+    const [matched] = await store.query(
+      render(sql`SELECT count(*) AS n FROM events WHERE tenant = 'nul'
+        AND ${postgresDialect.jsonPropertyEquals(sql`properties`, 'k\u0000', 'v\u0000')}`),
+    );
+    expect(Number(matched?.n)).toBe(1);
     // Lookups by the original id find it; a resend is a duplicate.
     expect(await store.findMessageIds('nul', ['nul\u0000id'])).toEqual(new Set(['nul\uFFFDid']));
     expect((await store.append([row])).duplicates.get('nul')).toBe(1);
