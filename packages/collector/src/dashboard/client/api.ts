@@ -80,56 +80,12 @@ export function errorMessage(error: unknown): string {
 
 // ── Response shapes (docs/read-api.md) ───────────────────────────────────────────────────────
 
-export interface Dashboard {
-  from: string;
-  to: string;
-  tz: string;
-  dau: number;
-  wau: number;
-  mau: number;
-  newUsers: number;
-  revenue: number;
-  signups: number;
-  conversion: number;
-  churn: number | null;
-  arpu: number | null;
-  ltv: number | null;
-  cac: number | null;
-  ltvCac: number | null;
-  acquisitionSpend: number;
-  newPayingUsers: number;
-}
-
-export interface SeriesPoint {
-  date: string;
-  value: number;
-}
-
-export interface FunnelStep {
-  event: string;
-  users: number;
-  conversionFromStart: number;
-  conversionFromPrevious: number;
-  medianSecondsFromPrevious: number | null;
-}
-
-export interface Cohort {
-  cohort: string;
-  size: number;
-  retained: number[];
-  percent: number[];
-}
-
-export interface Channel {
-  utmSource: string | null;
-  utmMedium: string | null;
-  utmCampaign: string | null;
-  referrerDomain: string | null;
-  users: number;
-  sessions: number;
-  conversions: number;
-  revenue: number;
-}
+// The server's own types (erased from the bundle), so the page and the API cannot drift apart.
+export type { Channel } from '../../query/attribution';
+export type { StepResult as FunnelStep } from '../../query/funnel';
+export type { Dashboard } from '../../query/kpis';
+export type { Cohort } from '../../query/retention';
+export type { SeriesPoint } from '../../query/series';
 
 export interface ApiEvent {
   messageId: string;
