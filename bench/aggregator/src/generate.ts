@@ -464,10 +464,17 @@ export async function ensureDataset(options: DatasetOptions): Promise<Dataset> {
         `generated ${events} events (${seqs} distinct seq, max ${maxSeq}, ${outOfOrder} not in seq order), wanted ${options.events}`,
       );
     }
+    // The rows went into `events` behind the store's back, so its `activity_hours` rollup is
+    // still empty: drop it and let the store build it from the events, as it does when it
+    // upgrades a database written before the rollup existed (migration 3).
+    await connection.run('DROP TABLE activity_hours; DELETE FROM schema_migrations WHERE version = 3');
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+  const rollupStarted = performance.now();
+  await (await openStore(`duckdb:${partial}`)).close();
+  stepSeconds.rollup = (performance.now() - rollupStarted) / 1000;
   rmSync(`${partial}.wal`, { force: true });
   renameSync(partial, file);
   const generatedSeconds = (performance.now() - started) / 1000;

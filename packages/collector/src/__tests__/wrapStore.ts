@@ -2,14 +2,18 @@ import type { Store } from '../store/store';
 
 /**
  * A store that forwards everything to `inner`, except what `overrides` replaces: for tests that
- * record or delay appends to a real DuckDB store.
+ * record or delay appends to a real DuckDB store, or read it without its rollup.
  *
  * @example
  * const slow = wrapStore(duckdb, { append: async (rows) => (await gate, duckdb.append(rows)) });
  */
-export function wrapStore(inner: Store, overrides: Partial<Pick<Store, 'append' | 'ping'>>): Store {
+export function wrapStore(
+  inner: Store,
+  overrides: Partial<Pick<Store, 'append' | 'ping' | 'activityHours'>>,
+): Store {
   return {
     kind: inner.kind,
+    activityHours: 'activityHours' in overrides ? overrides.activityHours : inner.activityHours,
     append: overrides.append ?? ((rows) => inner.append(rows)),
     query: (statement) => inner.query(statement),
     writeCsv: (statement, path) => inner.writeCsv(statement, path),

@@ -29,6 +29,20 @@ export function subjectEvents(tenant: string, userId: string): Sql {
 }
 
 /**
+ * The rows of the DuckDB store's `activity_hours` rollup that hold only events of the subject
+ * (see {@link subjectEvents}; the rollup keeps a missing user id as `''`).
+ *
+ * @example
+ * render(sql`DELETE FROM activity_hours WHERE ${subjectActivity('acme', 'u-1')}`);
+ */
+export function subjectActivity(tenant: string, userId: string): Sql {
+  return sql`(activity_hours.tenant = ${tenant} AND (activity_hours.user_id = ${userId}
+    OR (activity_hours.user_id = '' AND (activity_hours.anonymous_id = ${userId}
+      OR activity_hours.anonymous_id IN (
+        SELECT anonymous_id FROM identity_links WHERE tenant = ${tenant} AND user_id = ${userId})))))`;
+}
+
+/**
  * The identity links of the subject (see {@link subjectEvents}): links to `userId`, and links of
  * `userId` used as an anonymous id.
  *

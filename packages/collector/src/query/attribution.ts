@@ -1,8 +1,9 @@
 import type { Row, Store } from '../store/store';
+import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
 import { attributionRows } from './clickhouse/attribution';
 import { dialectOf } from './dialect';
-import { keyedEvents } from './keyedEvents';
-import { render, sql } from './sql';
+import { keyedEvents, linksCte, USER_KEY } from './keyedEvents';
+import { raw, render, type Sql, sql } from './sql';
 import type { TimeRange } from './time';
 
 export type AttributionModel = 'first_touch' | 'last_touch';
@@ -78,6 +79,62 @@ function standardRows(
     query.model === 'first_touch'
       ? dialect.valueAtMin(channel, sql`ts`)
       : dialect.valueAtMax(channel, sql`ts`);
+  const touched = sql`(utm_source IS NOT NULL OR referrer_domain IS NOT NULL)`;
+  const until = query.model === 'last_touch' ? range.endMs : undefined;
+  const credit = sql`credit AS (
+    SELECT user_key, ${credited} AS channel FROM touches GROUP BY user_key
+  )`;
+  const channelColumns = sql`${dialect.unpack(sql`c.channel`, 'utm_source')} AS utm_source,
+    ${dialect.unpack(sql`c.channel`, 'utm_medium')} AS utm_medium,
+    ${dialect.unpack(sql`c.channel`, 'utm_campaign')} AS utm_campaign,
+    ${dialect.unpack(sql`c.channel`, 'referrer_domain')} AS referrer_domain`;
+  if (usesActivityHours(store, range.tz, range, [])) {
+    // Touches, users, sessions and revenue from the hourly rollup; conversions, a few events,
+    // from the events.
+    const inRange = (column: Sql) =>
+      sql`${column} >= ${instant(range.startMs)} AND ${column} < ${instant(range.endMs)}`;
+    const touch = query.model === 'first_touch' ? 'first' : 'last';
+    const touchAt = raw(`${touch}_touch_at`);
+    const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
+    return store.query(
+      render(sql`WITH ${linksCte(dialect, tenant)},
+        credit AS (
+          SELECT ${USER_KEY} AS user_key, ${pick(sql`r.channel`, sql`r.ts`)} AS channel
+          FROM (SELECT ${ACTIVITY_IDS}, ${touchAt} AS ts, ${raw(`${touch}_touch`)} AS channel
+            FROM activity_hours WHERE tenant = ${tenant} AND ${touchAt} IS NOT NULL${
+              until === undefined ? sql`` : sql` AND hour < ${instant(until)}`
+            }) AS r
+          LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+          GROUP BY 1
+        ),
+        sessions AS (
+          SELECT ${USER_KEY} AS user_key, nullif(r.session_id, '') AS session_id,
+            sum(r.revenue_count) AS revenue_count, sum(r.revenue_micros) AS revenue_micros,
+            sum(r.revenue_large) AS revenue_large, 0 AS conversions
+          FROM (SELECT ${ACTIVITY_IDS}, session_id, revenue_count, revenue_micros, revenue_large
+            FROM activity_hours WHERE tenant = ${tenant} AND ${inRange(sql`hour`)}) AS r
+          LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+          GROUP BY 1, 2
+        ),
+        payments AS (
+          SELECT ${USER_KEY} AS user_key, count(*) AS conversions
+          FROM events r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
+          WHERE r.tenant = ${tenant} AND r.event = ${query.paymentEvent} AND ${inRange(sql`r."timestamp"`)}
+          GROUP BY 1
+        ),
+        e AS (
+          SELECT * FROM sessions
+          UNION ALL SELECT user_key, NULL, 0, 0, 0, conversions FROM payments
+        )
+        SELECT ${channelColumns},
+          count(DISTINCT e.user_key) AS users,
+          count(DISTINCT e.session_id) AS sessions,
+          sum(e.conversions) AS conversions,
+          ${dialect.double(sql`coalesce(${activityRevenue()}, 0)`)} AS revenue
+        FROM e LEFT JOIN credit c ON c.user_key = e.user_key
+        GROUP BY 1, 2, 3, 4`),
+    );
+  }
   return store.query(
     render(sql`WITH ${keyedEvents(dialect, tenant, {
       columns: [
@@ -91,21 +148,14 @@ function standardRows(
         'referrer_domain',
       ],
     })},
-      credit AS (
-        SELECT user_key,
-          ${credited} AS channel
-        FROM ev WHERE (utm_source IS NOT NULL OR referrer_domain IS NOT NULL)${
-          query.model === 'last_touch' ? sql` AND ts < ${instant(range.endMs)}` : sql``
-        }
-        GROUP BY user_key
+      touches AS (
+        SELECT * FROM ev WHERE ${touched}${until === undefined ? sql`` : sql` AND ts < ${instant(until)}`}
       ),
+      ${credit},
       in_range AS (
         SELECT * FROM ev WHERE ts >= ${instant(range.startMs)} AND ts < ${instant(range.endMs)}
       )
-      SELECT ${dialect.unpack(sql`c.channel`, 'utm_source')} AS utm_source,
-        ${dialect.unpack(sql`c.channel`, 'utm_medium')} AS utm_medium,
-        ${dialect.unpack(sql`c.channel`, 'utm_campaign')} AS utm_campaign,
-        ${dialect.unpack(sql`c.channel`, 'referrer_domain')} AS referrer_domain,
+      SELECT ${channelColumns},
         count(DISTINCT e.user_key) AS users,
         count(DISTINCT e.session_id) AS sessions,
         count(*) FILTER (WHERE e.event = ${query.paymentEvent}) AS conversions,

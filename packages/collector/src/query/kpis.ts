@@ -1,4 +1,5 @@
 import type { Row, Store } from '../store/store';
+import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
 import { adSpendRows, kpiRows } from './clickhouse/kpis';
 import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
@@ -66,21 +67,41 @@ export async function computeDashboard(
   const dialect = dialectOf(store.kind);
   const instant = dialect.instant;
   const month = periodStart(range.toDay, 'month');
-  const windowStart = (days: number) =>
-    instant(startOfDay(addDays(range.toDay, -(days - 1)), range.tz));
-  const bounds: KpiBounds = {
-    from: instant(range.startMs),
-    end: instant(range.endMs),
-    monthStart: instant(startOfDay(month, range.tz)),
-    previousStart: instant(startOfDay(addPeriods(month, 'month', -1), range.tz)),
+  const windowStart = (days: number) => startOfDay(addDays(range.toDay, -(days - 1)), range.tz);
+  const boundMs = {
+    from: range.startMs,
+    end: range.endMs,
+    monthStart: startOfDay(month, range.tz),
+    previousStart: startOfDay(addPeriods(month, 'month', -1), range.tz),
     day: windowStart(1),
     week: windowStart(7),
     month: windowStart(30),
   };
+  const bounds: KpiBounds = {
+    from: instant(boundMs.from),
+    end: instant(boundMs.end),
+    monthStart: instant(boundMs.monthStart),
+    previousStart: instant(boundMs.previousStart),
+    day: instant(boundMs.day),
+    week: instant(boundMs.week),
+    month: instant(boundMs.month),
+  };
   const [row] =
     store.kind === 'clickhouse'
       ? await kpiRows(store, tenant, bounds, settings, range.endMs)
-      : await standardKpiRows(dialect, store, tenant, bounds, settings);
+      : await standardKpiRows(
+          dialect,
+          store,
+          tenant,
+          bounds,
+          settings,
+          usesActivityHours(
+            store,
+            range.tz,
+            { startMs: Math.min(...Object.values(boundMs)), endMs: range.endMs },
+            Object.values(boundMs),
+          ),
+        );
   const { from, end } = bounds;
   const [spend] =
     settings.acquisitionSpend !== undefined
@@ -133,29 +154,15 @@ function standardKpiRows(
   tenant: string,
   bounds: KpiBounds,
   settings: KpiSettings,
+  activity: boolean,
 ): Promise<Row[]> {
-  const { from, end, monthStart, previousStart } = bounds;
+  const { from, end } = bounds;
   // One pass over the tenant's events up to the end of the range, aggregated per (userId,
   // anonymousId) first, so the user key is resolved on that small set rather than per event; then
   // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
   return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
-      ids AS (
-        SELECT user_id, anonymous_id,
-          min("timestamp") AS first_seen,
-          bool_or("timestamp" >= ${bounds.day}) AS daily,
-          bool_or("timestamp" >= ${bounds.week}) AS weekly,
-          bool_or("timestamp" >= ${bounds.month}) AS monthly,
-          ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${from} THEN revenue END`)} AS revenue,
-          min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
-          max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
-          min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
-          bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
-          bool_or("timestamp" >= ${monthStart}) AS active_now,
-          ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${monthStart} THEN revenue END`)} AS month_revenue
-        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${end}
-        GROUP BY user_id, anonymous_id
-      ),
+      ids AS (${activity ? activityIds(tenant, bounds, settings) : eventIds(dialect, tenant, bounds, settings)}),
       users AS (
         SELECT ${USER_KEY} AS user_key,
           min(first_seen) AS first_seen, bool_or(daily) AS daily, bool_or(weekly) AS weekly,
@@ -181,4 +188,60 @@ function standardKpiRows(
         count(*) FILTER (WHERE first_paid >= ${from}) AS new_paying
       FROM users`),
   );
+}
+
+/** `ids` of {@link standardKpiRows}: per (userId, anonymousId), from the events. */
+function eventIds(
+  dialect: SqlDialect,
+  tenant: string,
+  bounds: KpiBounds,
+  settings: KpiSettings,
+): Sql {
+  const { from, end, monthStart, previousStart } = bounds;
+  return sql`SELECT user_id, anonymous_id,
+      min("timestamp") AS first_seen,
+      bool_or("timestamp" >= ${bounds.day}) AS daily,
+      bool_or("timestamp" >= ${bounds.week}) AS weekly,
+      bool_or("timestamp" >= ${bounds.month}) AS monthly,
+      ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${from} THEN revenue END`)} AS revenue,
+      min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
+      max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
+      min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
+      bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
+      bool_or("timestamp" >= ${monthStart}) AS active_now,
+      ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${monthStart} THEN revenue END`)} AS month_revenue
+    FROM events WHERE tenant = ${tenant} AND "timestamp" < ${end}
+    GROUP BY user_id, anonymous_id`;
+}
+
+/**
+ * `ids` of {@link standardKpiRows} from the `activity_hours` rollup (bounds on whole hours, see
+ * activity.ts), plus the signup and payment times from those events alone.
+ */
+function activityIds(tenant: string, bounds: KpiBounds, settings: KpiSettings): Sql {
+  const { from, end, monthStart, previousStart } = bounds;
+  const { signupEvent, paymentEvent } = settings;
+  return sql`SELECT ${ACTIVITY_IDS},
+      min(hour) AS first_seen,
+      bool_or(hour >= ${bounds.day}) AS daily,
+      bool_or(hour >= ${bounds.week}) AS weekly,
+      bool_or(hour >= ${bounds.month}) AS monthly,
+      ${activityRevenue(sql`hour >= ${from}`)} AS revenue,
+      CAST(NULL AS TIMESTAMPTZ) AS signed_up,
+      CAST(NULL AS TIMESTAMPTZ) AS last_paid,
+      CAST(NULL AS TIMESTAMPTZ) AS first_paid,
+      bool_or(hour >= ${previousStart} AND hour < ${monthStart}) AS active_before,
+      bool_or(hour >= ${monthStart}) AS active_now,
+      ${activityRevenue(sql`hour >= ${monthStart}`)} AS month_revenue
+    FROM activity_hours WHERE tenant = ${tenant} AND hour < ${end}
+    GROUP BY user_id, anonymous_id
+    UNION ALL
+    SELECT user_id, anonymous_id, NULL, NULL, NULL, NULL, NULL,
+      min("timestamp") FILTER (WHERE event = ${signupEvent} AND "timestamp" >= ${from}),
+      max("timestamp") FILTER (WHERE event = ${paymentEvent}),
+      min("timestamp") FILTER (WHERE event = ${paymentEvent}),
+      NULL, NULL, NULL
+    FROM events
+    WHERE tenant = ${tenant} AND "timestamp" < ${end} AND event IN (${signupEvent}, ${paymentEvent})
+    GROUP BY user_id, anonymous_id`;
 }

@@ -1,4 +1,5 @@
 import type { Row, Store } from '../store/store';
+import { ACTIVITY_IDS, usesActivityHours } from './activity';
 import { retentionRows } from './clickhouse/retention';
 import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
@@ -93,15 +94,29 @@ function standardRows(
       interval,
       dialect.localDay(column, range.tz, { startMs: since, endMs: until }),
     );
-  const starts = query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`;
-  const returns = query.returnEvent === undefined ? sql`true` : sql`event = ${query.returnEvent}`;
+  // Without a start (return) event, every event counts: the hourly rollup answers for them.
+  const activity = usesActivityHours(store, range.tz, { startMs: since, endMs: until }, []);
+  const tenantUntil = sql`tenant = ${tenant} AND "timestamp" < ${dialect.instant(until)}`;
+  const pairFirsts =
+    query.startEvent === undefined && activity
+      ? sql`SELECT ${ACTIVITY_IDS}, min(hour) AS first_ts
+        FROM activity_hours WHERE tenant = ${tenant} AND hour < ${dialect.instant(until)}
+        GROUP BY user_id, anonymous_id`
+      : sql`SELECT user_id, anonymous_id,
+          min("timestamp") FILTER (WHERE ${query.startEvent === undefined ? sql`true` : sql`event = ${query.startEvent}`}) AS first_ts
+        FROM events WHERE ${tenantUntil}
+        GROUP BY user_id, anonymous_id`;
+  const pairReturns =
+    query.returnEvent === undefined && activity
+      ? sql`SELECT DISTINCT ${ACTIVITY_IDS}, ${bucket(sql`hour`)} AS period FROM activity_hours
+        WHERE tenant = ${tenant} AND hour >= ${dialect.instant(since)} AND hour < ${dialect.instant(until)}`
+      : sql`SELECT DISTINCT user_id, anonymous_id, ${bucket(sql`"timestamp"`)} AS period FROM events
+        WHERE ${tenantUntil} AND "timestamp" >= ${dialect.instant(since)}${
+          query.returnEvent === undefined ? sql`` : sql` AND event = ${query.returnEvent}`
+        }`;
   return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
-      pair_firsts AS (
-        SELECT user_id, anonymous_id, min("timestamp") FILTER (WHERE ${starts}) AS first_ts
-        FROM events WHERE tenant = ${tenant} AND "timestamp" < ${dialect.instant(until)}
-        GROUP BY user_id, anonymous_id
-      ),
+      pair_firsts AS (${pairFirsts}),
       firsts AS (
         SELECT ${USER_KEY} AS user_key, min(first_ts) AS first_ts
         FROM pair_firsts r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id GROUP BY 1
@@ -110,11 +125,7 @@ function standardRows(
         SELECT user_key, ${bucket(sql`first_ts`)} AS cohort FROM firsts
         WHERE first_ts IS NOT NULL AND first_ts >= ${dialect.instant(since)}
       ),
-      pair_returns AS (
-        SELECT DISTINCT user_id, anonymous_id, ${bucket(sql`"timestamp"`)} AS period FROM events
-        WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(since)}
-          AND "timestamp" < ${dialect.instant(until)} AND ${returns}
-      ),
+      pair_returns AS (${pairReturns}),
       returns AS (
         SELECT DISTINCT ${USER_KEY} AS user_key, period
         FROM pair_returns r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id

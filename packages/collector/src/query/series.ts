@@ -1,4 +1,5 @@
 import type { Row, Store } from '../store/store';
+import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
 import { activeUserRows, eventTotalRows, newUserRows } from './clickhouse/series';
 import { dialectOf, type SqlDialect } from './dialect';
 import { keyedEvents, linksCte, USER_KEY } from './keyedEvents';
@@ -144,16 +145,19 @@ function standardActiveUserRows(
   window: number,
 ): Promise<Row[]> {
   const since = startOfDay(addDays(range.fromDay, -(window - 1)), range.tz);
-  const day = dialect.localDay(sql`"timestamp"`, range.tz, { startMs: since, endMs: range.endMs });
+  const span = { startMs: since, endMs: range.endMs };
   const lastDay = dialect.addDays(sql`day`, window - 1);
+  const within = (column: Sql) =>
+    sql`${column} >= ${dialect.instant(since)} AND ${column} < ${dialect.instant(range.endMs)}`;
+  const pairs = usesActivityHours(store, range.tz, span, [])
+    ? sql`SELECT DISTINCT ${ACTIVITY_IDS}, ${dialect.localDay(sql`hour`, range.tz, span)} AS day
+        FROM activity_hours WHERE tenant = ${tenant} AND ${within(sql`hour`)}`
+    : sql`SELECT DISTINCT user_id, anonymous_id, ${dialect.localDay(sql`"timestamp"`, range.tz, span)} AS day
+        FROM events WHERE tenant = ${tenant} AND ${within(sql`"timestamp"`)}`;
   // Distinct days per (userId, anonymousId) first; user keys are resolved on that smaller set.
   return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
-      pairs AS (
-        SELECT DISTINCT user_id, anonymous_id, ${day} AS day FROM events
-        WHERE tenant = ${tenant} AND "timestamp" >= ${dialect.instant(since)}
-          AND "timestamp" < ${dialect.instant(range.endMs)}
-      ),
+      pairs AS (${pairs}),
       active AS (
         SELECT DISTINCT ${USER_KEY} AS user_key, day
         FROM pairs r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
@@ -182,9 +186,21 @@ async function newUsers(
   days: readonly string[],
 ): Promise<Daily> {
   if (store.kind === 'clickhouse') return fill(days, await newUserRows(store, tenant, range));
+  const firsts = usesActivityHours(store, range.tz, range, [])
+    ? sql`${linksCte(dialect, tenant)},
+      pair_firsts AS (
+        SELECT ${ACTIVITY_IDS}, min(hour) AS first_ts FROM activity_hours
+        WHERE tenant = ${tenant} AND hour < ${dialect.instant(range.endMs)}
+        GROUP BY user_id, anonymous_id
+      ),
+      firsts AS (
+        SELECT ${USER_KEY} AS user_key, min(first_ts) AS first_ts
+        FROM pair_firsts r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id GROUP BY 1
+      )`
+    : sql`${keyedEvents(dialect, tenant, { until: range.endMs })},
+      firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)`;
   const rows = await store.query(
-    render(sql`WITH ${keyedEvents(dialect, tenant, { until: range.endMs })},
-      firsts AS (SELECT user_key, min(ts) AS first_ts FROM ev GROUP BY user_key)
+    render(sql`WITH ${firsts}
       SELECT ${dialect.text(dialect.localDay(sql`first_ts`, range.tz, range))} AS day, count(*) AS value
       FROM firsts WHERE first_ts >= ${dialect.instant(range.startMs)}
       GROUP BY 1`),
@@ -203,6 +219,18 @@ async function eventTotals(
 ): Promise<Daily> {
   if (store.kind === 'clickhouse') {
     return fill(days, await eventTotalRows(store, tenant, range, name, event));
+  }
+  if (event === undefined && usesActivityHours(store, range.tz, range, [])) {
+    const value = name === 'events' ? sql`sum(events)` : sql`coalesce(${activityRevenue()}, 0)`;
+    const rows = await store.query(
+      render(sql`SELECT ${dialect.text(dialect.localDay(sql`hour`, range.tz, range))} AS day,
+          ${dialect.double(value)} AS value
+        FROM activity_hours
+        WHERE tenant = ${tenant} AND hour >= ${dialect.instant(range.startMs)}
+          AND hour < ${dialect.instant(range.endMs)}
+        GROUP BY 1`),
+    );
+    return fill(days, rows);
   }
   const value: Sql =
     name === 'events'

@@ -104,6 +104,11 @@ export interface Store {
   /** `duckdb`, `clickhouse` or `postgres`. */
   readonly kind: string;
   /**
+   * True when the store keeps the `activity_hours` rollup in step with `events` (DuckDB: see
+   * store/duckdb/activityHours.ts); activity metrics then read it where it gives the same answer.
+   */
+  readonly activityHours?: boolean;
+  /**
    * Commits `events` in one transaction. Resolves only after the commit, so a 200 that waits on
    * it means the events survive a crash. Events whose (tenant, messageId) is already stored, or
    * repeated within `events`, are not stored again. Events carrying both `anonymousId` and

@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { erasureSubjectHash, subjectEvents, subjectLinks } from '../../privacy/subject';
 import { render, type Sql, sql } from '../../query/sql';
+import { eraseActivity, pruneActivity } from './activityHours';
 
 /** Rows one deletion removed. */
 export interface Deleted {
@@ -23,11 +24,12 @@ export function eraseSubject(
   actor: string,
 ): Promise<Deleted> {
   return inTransaction(connection, async () => {
-    // Events first: their predicate reads the links that the second statement deletes.
+    // Events and their rollup first: their predicates read the links deleted next.
     const events = await run(
       connection,
       sql`DELETE FROM events WHERE ${subjectEvents(tenant, userId)}`,
     );
+    await run(connection, eraseActivity(tenant, userId));
     const identityLinks = await run(
       connection,
       sql`DELETE FROM identity_links WHERE ${subjectLinks(tenant, userId)}`,
@@ -43,8 +45,9 @@ export function eraseSubject(
 }
 
 /**
- * Deletes, for every tenant, events before `cutoffMs` and the identity links first seen before it
- * that no remaining event's anonymous id refers to, in one transaction. `daily_usage` is kept.
+ * Deletes, for every tenant, events before `cutoffMs` (and their share of `activity_hours`) and the
+ * identity links first seen before it that no remaining event's anonymous id refers to, in one
+ * transaction. `daily_usage` is kept.
  *
  * @example
  * await pruneBefore(writer, Date.now() - 90 * 86_400_000); // { events: 1042, identityLinks: 17 }
@@ -56,6 +59,7 @@ export function pruneBefore(connection: DuckDBConnection, cutoffMs: number): Pro
   const cutoff = sql`make_timestamptz(CAST(${String(Math.round(cutoffMs * 1000))} AS BIGINT))`;
   return inTransaction(connection, async () => {
     const events = await run(connection, sql`DELETE FROM events WHERE "timestamp" < ${cutoff}`);
+    for (const statement of pruneActivity(cutoff)) await run(connection, statement);
     const identityLinks = await run(
       connection,
       sql`DELETE FROM identity_links WHERE first_seen < ${cutoff} AND NOT EXISTS (

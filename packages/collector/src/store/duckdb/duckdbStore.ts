@@ -36,6 +36,9 @@ export interface DuckDbStoreOptions {
   memoryLimit?: string;
 }
 
+/** Read connections of a store. */
+const READERS = 2;
+
 /** The default of {@link DuckDbStoreOptions.memoryLimit}. */
 export const DEFAULT_MEMORY_LIMIT = '1GB';
 const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
@@ -52,8 +55,8 @@ const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
  * disk, power loss. `:memory:` stores keep nothing across restarts.
  *
  * Concurrency: writes go through one connection, one at a time (an internal promise chain), so
- * each `append` is its own transaction; reads use a second connection and only ever see committed
- * batches.
+ * each `append` is its own transaction; reads use two more connections (each read goes to the one
+ * with fewer waiting) and only ever see committed batches.
  *
  * @example
  * const store = await createDuckDbStore({ path: '.sightline/events.duckdb' });
@@ -89,9 +92,15 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     await writer.run(`SET GLOBAL memory_limit = '${memoryLimit}'`);
     await runMigrations(writer);
     const writes = await DuckDbWriter.create(writer);
-    const reader = await instance.connect();
-    connections.push(reader);
-    return new DuckDbStore(instance, writer, writes, reader);
+    // Two read connections: a page's requests overlap (one query's single-threaded phases, result
+    // conversion and the next query's scan), as DuckDB runs queries of several connections at once.
+    const readers: DuckDBConnection[] = [];
+    for (let index = 0; index < READERS; index++) {
+      const reader = await instance.connect();
+      connections.push(reader);
+      readers.push(reader);
+    }
+    return new DuckDbStore(instance, writer, writes, readers);
   } catch (error) {
     for (const connection of connections) connection.closeSync();
     instance.closeSync();
@@ -101,24 +110,24 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
 
 class DuckDbStore implements Store {
   readonly kind = 'duckdb';
+  readonly activityHours = true;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #writes: DuckDbWriter;
-  readonly #reader: DuckDBConnection;
+  readonly #readers: ReadonlyArray<{ connection: DuckDBConnection; queue: SerialQueue }>;
   readonly #writeQueue = createSerialQueue();
-  readonly #reads = createSerialQueue();
   #closing: Promise<void> | undefined;
 
   constructor(
     instance: DuckDBInstance,
     writer: DuckDBConnection,
     writes: DuckDbWriter,
-    reader: DuckDBConnection,
+    readers: readonly DuckDBConnection[],
   ) {
     this.#instance = instance;
     this.#writer = writer;
     this.#writes = writes;
-    this.#reader = reader;
+    this.#readers = readers.map((connection) => ({ connection, queue: createSerialQueue() }));
   }
 
   append(events: readonly StoredEvent[]): Promise<AppendResult> {
@@ -160,17 +169,17 @@ class DuckDbStore implements Store {
   }
 
   query(statement: SqlStatement): Promise<Row[]> {
-    return this.#run(this.#reads, async () => {
-      const reader = await this.#reader.runAndReadAll(statement.text, bindValues(statement));
+    return this.#read(async (connection) => {
+      const reader = await connection.runAndReadAll(statement.text, bindValues(statement));
       return reader.getRowObjectsJS().map(plainRow);
     });
   }
 
   writeCsv(statement: SqlStatement, path: string): Promise<void> {
-    return this.#run(this.#reads, async () => {
+    return this.#read(async (connection) => {
       // COPY takes a literal file name, not a parameter: quotes doubled, as SQL string literals.
       const file = `'${path.replaceAll("'", "''")}'`;
-      await this.#reader.run(
+      await connection.run(
         `COPY (${statement.text}) TO ${file} (FORMAT csv, HEADER false, NEW_LINE '\r\n')`,
         bindValues(statement),
       );
@@ -178,9 +187,9 @@ class DuckDbStore implements Store {
   }
 
   findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>> {
-    if (messageIds.length === 0) return this.#run(this.#reads, async () => new Set<string>());
-    return this.#run(this.#reads, async () => {
-      const reader = await this.#reader.runAndReadAll(
+    if (messageIds.length === 0) return this.#read(async () => new Set<string>());
+    return this.#read(async (connection) => {
+      const reader = await connection.runAndReadAll(
         'SELECT message_id FROM events WHERE tenant = $tenant AND message_id IN (SELECT unnest($ids))',
         { tenant, ids: listValue([...messageIds]) },
         { tenant: VARCHAR, ids: LIST(VARCHAR) },
@@ -190,8 +199,8 @@ class DuckDbStore implements Store {
   }
 
   countEvents(tenant: string): Promise<number> {
-    return this.#run(this.#reads, async () => {
-      const reader = await this.#reader.runAndReadAll(
+    return this.#read(async (connection) => {
+      const reader = await connection.runAndReadAll(
         'SELECT count(*) FROM events WHERE tenant = $tenant',
         { tenant },
         { tenant: VARCHAR },
@@ -201,8 +210,8 @@ class DuckDbStore implements Store {
   }
 
   identityLinks(tenant: string): Promise<Array<{ anonymousId: string; userId: string }>> {
-    return this.#run(this.#reads, async () => {
-      const reader = await this.#reader.runAndReadAll(
+    return this.#read(async (connection) => {
+      const reader = await connection.runAndReadAll(
         `SELECT anonymous_id, user_id FROM identity_links WHERE tenant = $tenant
           ORDER BY first_seen, anonymous_id, user_id`,
         { tenant },
@@ -215,20 +224,31 @@ class DuckDbStore implements Store {
   }
 
   ping(): Promise<void> {
-    return this.#run(this.#reads, async () => {
-      await this.#reader.run('SELECT 1');
+    return this.#read(async (connection) => {
+      await connection.run('SELECT 1');
     });
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       // Let work accepted before close finish, then release the file lock.
-      await Promise.all([this.#writeQueue.idle(), this.#reads.idle()]);
-      this.#reader.closeSync();
+      await Promise.all([
+        this.#writeQueue.idle(),
+        ...this.#readers.map((reader) => reader.queue.idle()),
+      ]);
+      for (const reader of this.#readers) reader.connection.closeSync();
       this.#writer.closeSync();
       this.#instance.closeSync();
     })();
     return this.#closing;
+  }
+
+  /** Runs `task` on the read connection with the fewest tasks waiting. */
+  #read<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const reader = this.#readers.reduce((best, next) =>
+      next.queue.pending() < best.queue.pending() ? next : best,
+    );
+    return this.#run(reader.queue, () => task(reader.connection));
   }
 
   #run<T>(queue: SerialQueue, task: () => Promise<T>): Promise<T> {
@@ -261,16 +281,23 @@ interface SerialQueue {
   enqueue<T>(task: () => Promise<T>): Promise<T>;
   /** Resolves once every task enqueued so far has settled. */
   idle(): Promise<void>;
+  /** Tasks enqueued and not settled yet. */
+  pending(): number;
 }
 
 function createSerialQueue(): SerialQueue {
   let tail: Promise<unknown> = Promise.resolve();
+  let pending = 0;
   return {
     enqueue(task) {
-      const run = tail.then(task);
+      pending++;
+      const run = tail.then(task).finally(() => {
+        pending--;
+      });
       tail = run.catch(() => {});
       return run;
     },
     idle: () => tail.then(() => {}),
+    pending: () => pending,
   };
 }

@@ -6,6 +6,13 @@ import {
 } from '@duckdb/node-api';
 import { EVENT_COLUMNS as COLUMNS, type ColumnKind } from '../eventColumns';
 import type { AppendResult, StoredEvent } from '../store';
+import {
+  ACTIVITY_STAGING,
+  type ActivityEvent,
+  activityRows,
+  CREATE_ACTIVITY_STAGING_SQL,
+  INSERT_STAGED_ACTIVITY_SQL,
+} from './activityHours';
 
 const STAGING = 'events_staging';
 const COLUMN_LIST = `${COLUMNS.map((column) => column.name).join(', ')}, seq`;
@@ -31,6 +38,7 @@ const CREATE_STAGING_SQL = [
   `CREATE OR REPLACE TEMP TABLE ${LINKS_STAGING} (
     tenant VARCHAR, anonymous_id VARCHAR, user_id VARCHAR, first_seen TIMESTAMPTZ)`,
   `CREATE OR REPLACE TEMP TABLE ${USAGE_STAGING} (tenant VARCHAR, day DATE, event VARCHAR, count BIGINT)`,
+  CREATE_ACTIVITY_STAGING_SQL,
 ];
 
 /** A link seen again with an earlier event keeps the earliest time (events arrive out of order). */
@@ -46,7 +54,8 @@ const INSERT_STAGED_USAGE_SQL = `INSERT INTO daily_usage (tenant, day, event, co
 const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMN_LIST})
   SELECT ${COLUMN_LIST} FROM ${STAGING}
   ON CONFLICT DO NOTHING
-  RETURNING tenant, epoch_ms("timestamp") AS ts, type, event, anonymous_id, user_id, previous_id`;
+  RETURNING tenant, epoch_ms("timestamp") AS ts, type, event, anonymous_id, user_id, previous_id,
+    session_id, revenue, utm_source, utm_medium, utm_campaign, referrer_domain`;
 
 /**
  * How many recently committed (tenant, messageId) keys, and identity links, the writer remembers.
@@ -57,14 +66,9 @@ const RECENT_KEYS = 100_000;
 
 const DAY_MS = 86_400_000;
 
-/** The side effects of stored rows: identity links and daily usage counts. */
-interface StoredRow {
-  tenant: string;
-  timestamp: number;
-  type: string;
+/** The side effects of stored rows: identity links, daily usage counts and activity_hours. */
+interface StoredRow extends ActivityEvent {
   event: string | null;
-  anonymousId: string | null;
-  userId: string | null;
   previousId: string | null;
 }
 
@@ -78,7 +82,8 @@ interface Link {
 
 /**
  * The write side of the DuckDB store: one connection, used by one `append` at a time (the caller
- * serialises), each append one transaction that also records identity links and daily usage.
+ * serialises), each append one transaction that also records identity links, daily usage and
+ * the `activity_hours` rollup.
  *
  * Dedupe in two layers. Keys committed lately are remembered in memory, so a client's retry is
  * counted as a duplicate without touching DuckDB. The rest are appended straight into `events`
@@ -180,14 +185,21 @@ export class DuckDbWriter {
     try {
       await this.#appendRows(STAGING, 'temp', events, firstSeq);
       const inserted = await connection.runAndReadAll(INSERT_EVENTS_SQL);
+      const text = (value: unknown) => (value === null ? null : String(value));
       const stored: StoredRow[] = inserted.getRowsJS().map((row) => ({
         tenant: String(row[0]),
         timestamp: Number(row[1]),
         type: String(row[2]),
-        event: row[3] === null ? null : String(row[3]),
-        anonymousId: row[4] === null ? null : String(row[4]),
-        userId: row[5] === null ? null : String(row[5]),
-        previousId: row[6] === null ? null : String(row[6]),
+        event: text(row[3]),
+        anonymousId: text(row[4]),
+        userId: text(row[5]),
+        previousId: text(row[6]),
+        sessionId: text(row[7]),
+        revenue: row[8] === null ? null : Number(row[8]),
+        utmSource: text(row[9]),
+        utmMedium: text(row[10]),
+        utmCampaign: text(row[11]),
+        referrerDomain: text(row[12]),
       }));
       await connection.run(`DELETE FROM ${STAGING}`);
       // Links of duplicates too: a link is a fact about ids, true whichever copy carried it.
@@ -201,7 +213,10 @@ export class DuckDbWriter {
     }
   }
 
-  /** Records identity links and adds the stored rows to daily usage, in the caller's transaction. */
+  /**
+   * Records identity links and adds the stored rows to daily usage and `activity_hours`, in the
+   * caller's transaction.
+   */
   async #recordSideTables(links: readonly Link[], stored: readonly StoredRow[]): Promise<void> {
     const connection = this.#connection;
     if (links.length > 0) {
@@ -238,6 +253,40 @@ export class DuckDbWriter {
       );
       await connection.run(INSERT_STAGED_USAGE_SQL);
       await connection.run(`DELETE FROM ${USAGE_STAGING}`);
+      await this.#appendTo(
+        ACTIVITY_STAGING,
+        (appender) => {
+          for (const row of activityRows(stored)) {
+            appender.appendVarchar(row.tenant);
+            appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(row.hour)));
+            appender.appendVarchar(row.userId);
+            appender.appendVarchar(row.anonymousId);
+            appender.appendVarchar(row.sessionId);
+            appender.appendBigInt(BigInt(row.events));
+            appender.appendBigInt(BigInt(row.revenueCount));
+            appender.appendHugeInt(row.revenueMicros);
+            appender.appendDouble(row.revenueLarge);
+            for (const touch of [row.firstTouch, row.lastTouch]) {
+              if (touch)
+                appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(touch.at)));
+              else appender.appendNull();
+              for (const value of [
+                touch?.utmSource,
+                touch?.utmMedium,
+                touch?.utmCampaign,
+                touch?.referrerDomain,
+              ]) {
+                if (value === undefined || value === null) appender.appendNull();
+                else appender.appendVarchar(value);
+              }
+            }
+            appender.endRow();
+          }
+        },
+        'temp',
+      );
+      await connection.run(INSERT_STAGED_ACTIVITY_SQL);
+      await connection.run(`DELETE FROM ${ACTIVITY_STAGING}`);
     }
   }
 

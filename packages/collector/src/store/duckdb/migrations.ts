@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { ACTIVITY_HOURS_BACKFILL, ACTIVITY_HOURS_DDL } from './activityHours';
 
 /** One schema change, applied once per database, in ascending `version` order. */
 export interface Migration {
@@ -94,6 +95,11 @@ export const migrations: readonly Migration[] = [
         links_deleted BIGINT NOT NULL
       );
     `,
+  },
+  {
+    version: 3,
+    description: 'add activity_hours, the hourly activity rollup',
+    sql: `${ACTIVITY_HOURS_DDL};\n${ACTIVITY_HOURS_BACKFILL};`,
   },
 ];
 

@@ -60,6 +60,7 @@ export async function createDuckDbWorkerStore(options: {
 
   return {
     kind: 'duckdb',
+    activityHours: true,
     append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
     query: (statement) => call<Row[]>('query', statement),
     writeCsv: (statement, path) => call<void>('writeCsv', statement, path),

@@ -1,0 +1,286 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeEvent } from '../ingest/normalize';
+import { usesActivityHours } from '../query/activity';
+import { computeAttribution } from '../query/attribution';
+import { computeDashboard } from '../query/kpis';
+import { computeRetention } from '../query/retention';
+import { computeSeries, SERIES_NAMES } from '../query/series';
+import { resolveRange } from '../query/time';
+import { createDuckDbStore } from '../store/duckdb/duckdbStore';
+import type { Store, StoredEvent } from '../store/store';
+import { makeStoredEvent } from './storedEvent';
+import { generateEvents } from './synthetic/generator';
+import { wrapStore } from './wrapStore';
+
+/**
+ * The DuckDB store's `activity_hours` rollup: kept equal to a rollup computed afresh from `events`
+ * through appends (fast and slow path, duplicates), erasure and retention; and the metrics read
+ * from it equal the same metrics read from the events.
+ */
+
+const TENANT = 'acme';
+const SETTINGS = {
+  signupEvent: 'signup_completed',
+  paymentEvent: 'payment_completed',
+  adSpendEvent: 'ad_spend',
+  acquisitionSpend: undefined,
+};
+
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+async function openStore(): Promise<Store> {
+  const store = await createDuckDbStore({ path: ':memory:' });
+  stores.push(store);
+  return store;
+}
+
+/** Generated events as the collector stores them (normalised, tenant `acme`). */
+function storedEvents(seed: number, users: number): StoredEvent[] {
+  return generateEvents({ seed, users, days: 40, start: '2024-03-01' }).map((raw, index) => {
+    const row = normalizeEvent(raw, index, {
+      tenant: TENANT,
+      receivedAt: Date.UTC(2024, 5, 1),
+      batchSentAt: undefined,
+      batchContext: undefined,
+      clientIp: undefined,
+      ipPolicy: 'drop',
+      piiFilter: undefined,
+    });
+    if ('reason' in row) throw new Error(`generated event ${index} rejected: ${row.message}`);
+    return row;
+  });
+}
+
+/**
+ * The rollup computed here from `events`, independently of the store's statements, and the
+ * store's table, both as sorted JSON lines.
+ */
+async function rollups(store: Store): Promise<{ fresh: string[]; kept: string[] }> {
+  const columns = `tenant, epoch_ms(hour) AS hour, user_id, anonymous_id, session_id, events,
+    revenue_count, CAST(revenue_micros AS VARCHAR) AS revenue_micros, revenue_large,
+    epoch_ms(first_touch_at) AS first_touch_at, first_touch, epoch_ms(last_touch_at) AS last_touch_at,
+    last_touch`;
+  const fresh = await store.query({
+    text: `WITH keyed AS (
+        SELECT tenant, time_bucket(INTERVAL 1 HOUR, "timestamp") AS hour,
+          ifnull(user_id, '') AS user_id, ifnull(anonymous_id, '') AS anonymous_id,
+          ifnull(session_id, '') AS session_id,
+          CASE WHEN type = 'track' THEN revenue END AS amount,
+          "timestamp" AS event_at,
+          (utm_source IS NOT NULL OR referrer_domain IS NOT NULL) AS touched,
+          {'utm_source': utm_source, 'utm_medium': utm_medium, 'utm_campaign': utm_campaign,
+           'referrer_domain': referrer_domain} AS channel
+        FROM events
+      ),
+      grouped AS (
+        SELECT tenant, hour, user_id, anonymous_id, session_id, count(*) AS events,
+          count(amount) AS revenue_count,
+          CAST(ifnull(sum(floor(amount * 1000000 + 0.5)) FILTER (WHERE abs(amount) < 1e9), 0) AS HUGEINT) AS revenue_micros,
+          ifnull(sum(amount) FILTER (WHERE abs(amount) >= 1e9), 0) AS revenue_large,
+          min(event_at) FILTER (WHERE touched) AS first_touch_at,
+          arg_min(channel, event_at) FILTER (WHERE touched) AS first_touch,
+          max(event_at) FILTER (WHERE touched) AS last_touch_at,
+          arg_max(channel, event_at) FILTER (WHERE touched) AS last_touch
+        FROM keyed GROUP BY tenant, hour, user_id, anonymous_id, session_id
+      )
+      SELECT ${columns} FROM grouped ORDER BY ALL`,
+    values: [],
+  });
+  const kept = await store.query({
+    text: `SELECT ${columns} FROM activity_hours ORDER BY ALL`,
+    values: [],
+  });
+  const lines = (rows: Array<Record<string, unknown>>) => rows.map((row) => JSON.stringify(row));
+  return { fresh: lines(fresh), kept: lines(kept) };
+}
+
+async function expectRollupInStep(store: Store): Promise<number> {
+  const { fresh, kept } = await rollups(store);
+  expect(kept).toEqual(fresh);
+  return kept.length;
+}
+
+describe('activity_hours', () => {
+  it('stays equal to a rollup of the events through appends, duplicates, erasure and retention', async () => {
+    const store = await openStore();
+    const events = storedEvents(7, 120);
+    // Revenue below and above 1e9 in size, and two events of one hour sent in separate batches:
+    // the second batch's row merges into the first's.
+    const extra = [
+      makeStoredEvent({
+        tenant: TENANT,
+        anonymousId: 'rich',
+        sessionId: 's-rich',
+        timestamp: Date.UTC(2024, 2, 10, 12, 5),
+        revenue: 2.5e9,
+        utmSource: 'late',
+      }),
+      makeStoredEvent({
+        tenant: TENANT,
+        anonymousId: 'rich',
+        sessionId: 's-rich',
+        timestamp: Date.UTC(2024, 2, 10, 12, 1),
+        revenue: 0.1,
+        referrerDomain: 'early.example',
+      }),
+    ];
+    for (let at = 0; at < events.length; at += 300) await store.append(events.slice(at, at + 300));
+    await store.append([extra[0]!]);
+    await store.append([extra[1]!]);
+    const rows = await expectRollupInStep(store);
+    expect(rows).toBeGreaterThan(100);
+    const [merged] = await store.query({
+      text: `SELECT events, revenue_count, CAST(revenue_micros AS VARCHAR) AS micros, revenue_large,
+          first_touch.referrer_domain AS first, last_touch.utm_source AS last
+        FROM activity_hours WHERE anonymous_id = 'rich'`,
+      values: [],
+    });
+    expect(merged).toEqual({
+      events: 2,
+      revenue_count: 2,
+      micros: '100000',
+      revenue_large: 2.5e9,
+      first: 'early.example',
+      last: 'late',
+    });
+
+    // Retried batches: the writer remembers them (counted as duplicates), then, after it forgot
+    // (an erasure of nobody), they take the slow path; neither adds to the rollup.
+    expect((await store.append(events.slice(0, 50))).duplicates.get(TENANT)).toBe(50);
+    await store.eraseUser(TENANT, 'nobody', 'test');
+    const retried = await store.append([
+      ...events.slice(50, 80),
+      makeStoredEvent({ tenant: TENANT }),
+    ]);
+    expect(retried.stored.get(TENANT)).toBe(1);
+    await expectRollupInStep(store);
+
+    // Erasure of a user with anonymous history and linked ids.
+    const [subject] = await store.query({
+      text: `SELECT user_id FROM identity_links WHERE tenant = 'acme' ORDER BY user_id LIMIT 1`,
+      values: [],
+    });
+    const erased = await store.eraseUser(TENANT, String(subject!.user_id), 'test');
+    expect(erased.events).toBeGreaterThan(0);
+    await expectRollupInStep(store);
+
+    // Retention with a cutoff inside an hour: its earlier events go, the one at the cutoff stays.
+    const [hour] = await store.query({
+      text: `SELECT epoch_ms(max("timestamp")) AS cutoff FROM events
+        GROUP BY date_trunc('hour', "timestamp") HAVING min("timestamp") < max("timestamp")
+        ORDER BY 1 OFFSET 5 LIMIT 1`,
+      values: [],
+    });
+    const before = await store.countEvents(TENANT);
+    const pruned = await store.prune(Number(hour!.cutoff));
+    expect(pruned.events).toBeGreaterThan(0);
+    expect(await store.countEvents(TENANT)).toBe(before - pruned.events);
+    await expectRollupInStep(store);
+  });
+
+  it('is built from the stored events when an existing database is migrated', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'sightline-activity-'));
+    const path = join(directory, 'events.duckdb');
+    try {
+      const first = await createDuckDbStore({ path });
+      await first.append(storedEvents(3, 40));
+      await first.close();
+      // Back to schema version 2: no rollup, as a database written before it existed.
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      await connection.run(
+        'DROP TABLE activity_hours; DELETE FROM schema_migrations WHERE version = 3',
+      );
+      connection.closeSync();
+      instance.closeSync();
+      const migrated = await createDuckDbStore({ path });
+      stores.push(migrated);
+      expect(await expectRollupInStep(migrated)).toBeGreaterThan(10);
+    } finally {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('usesActivityHours', () => {
+  const duckdb = { activityHours: true } as Store;
+  const range = (from: string, to: string, tz: string) => resolveRange({ from, to, tz }, 400);
+
+  it('takes ranges of whole days in zones whose offsets are whole hours, daylight saving included', () => {
+    for (const tz of ['UTC', 'America/New_York', 'Europe/Berlin', 'Australia/Sydney']) {
+      const r = range('2024-03-01', '2024-04-30', tz);
+      expect(usesActivityHours(duckdb, tz, r, [r.startMs, r.endMs]), tz).toBe(true);
+    }
+  });
+
+  it('refuses half-hour zones, instants within an hour and stores without the rollup', () => {
+    for (const tz of ['Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Adelaide']) {
+      const r = range('2024-03-01', '2024-04-30', tz);
+      expect(usesActivityHours(duckdb, tz, r, [r.startMs]), tz).toBe(false);
+    }
+    // Lord Howe shifts by 30 minutes for daylight saving: a whole-hour start, a half-hour change.
+    const howe = range('2024-03-01', '2024-04-30', 'Australia/Lord_Howe');
+    expect(usesActivityHours(duckdb, 'Australia/Lord_Howe', howe, [])).toBe(false);
+    const within = range('2024-03-01T10:30:00Z', '2024-03-05', 'UTC');
+    expect(usesActivityHours(duckdb, 'UTC', within, [])).toBe(false);
+    const whole = range('2024-03-01', '2024-03-05', 'UTC');
+    expect(usesActivityHours(duckdb, 'UTC', whole, [whole.startMs + 60_000])).toBe(false);
+    expect(usesActivityHours({ kind: 'duckdb' } as Store, 'UTC', whole, [])).toBe(false);
+  });
+});
+
+describe('metrics from activity_hours', () => {
+  it('equal the same metrics from the events, in UTC and across daylight saving', async () => {
+    const store = await openStore();
+    await store.append(storedEvents(11, 250));
+    const statements: string[] = [];
+    const rollup = wrapStore(store, {});
+    const recording: Store = {
+      ...rollup,
+      query: (statement) => {
+        statements.push(statement.text);
+        return store.query(statement);
+      },
+    };
+    const events = wrapStore(store, { activityHours: false });
+    for (const tz of ['UTC', 'America/New_York']) {
+      const range = resolveRange({ from: '2024-03-05', to: '2024-04-05', tz }, 400);
+      const both = async <T>(compute: (store: Store) => Promise<T>) => {
+        statements.length = 0;
+        const fromRollup = await compute(recording);
+        expect(statements.some((text) => text.includes('activity_hours'))).toBe(true);
+        expect(fromRollup).toEqual(await compute(events));
+        return fromRollup;
+      };
+      const kpis = await both((s) => computeDashboard(s, TENANT, range, SETTINGS));
+      expect(kpis.mau).toBeGreaterThan(0);
+      expect(kpis.revenue).toBeGreaterThan(0);
+      for (const name of SERIES_NAMES) {
+        for (const interval of ['day', 'week'] as const) {
+          await both((s) => computeSeries(s, TENANT, { names: [name], range, interval }));
+        }
+      }
+      for (const interval of ['day', 'week', 'month'] as const) {
+        const { cohorts } = await both((s) =>
+          computeRetention(s, TENANT, { interval, periods: 4, range }),
+        );
+        expect(cohorts.length).toBeGreaterThan(0);
+      }
+      for (const model of ['first_touch', 'last_touch'] as const) {
+        const { channels } = await both((s) =>
+          computeAttribution(s, TENANT, { range, model, paymentEvent: SETTINGS.paymentEvent }),
+        );
+        expect(channels.filter((channel) => channel.utmSource !== null).length).toBeGreaterThan(1);
+        expect(channels.some((channel) => channel.conversions > 0)).toBe(true);
+      }
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import type { Store } from '../store/store';
+import { type Sql, sql } from './sql';
+import { offsetSegments } from './time';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Whether a query may read the DuckDB store's `activity_hours` rollup (events per tenant, UTC hour
+ * and userId/anonymousId/sessionId, see store/duckdb/activityHours.ts) instead of `events`, and
+ * get the same answer: the store keeps it, every instant the query compares event times with is a
+ * whole UTC hour, and so is every offset `tz` takes over `span` and every instant it changes.
+ * Then an hour's events all fall on the same side of each bound and in the same local day.
+ * Zones with half- or quarter-hour offsets (Asia/Kolkata, Asia/Kathmandu) and ranges given as
+ * instants within an hour read the events.
+ *
+ * @example
+ * usesActivityHours(store, 'Europe/Paris', range, [range.startMs, range.endMs]); // true on DuckDB
+ */
+export function usesActivityHours(
+  store: Store,
+  tz: string,
+  span: { startMs: number; endMs: number },
+  instants: readonly number[],
+): boolean {
+  if (store.activityHours !== true) return false;
+  const whole = (ms: number) => ms % HOUR_MS === 0;
+  return (
+    whole(span.startMs) &&
+    whole(span.endMs) &&
+    instants.every(whole) &&
+    offsetSegments(tz, span.startMs, span.endMs).every(
+      (segment) =>
+        whole(segment.offsetMs) && (segment.untilMs === undefined || whole(segment.untilMs)),
+    )
+  );
+}
+
+/** A rollup row's ids as `events` has them (the rollup stores a missing id as `''`). */
+export const ACTIVITY_IDS = sql`nullif(user_id, '') AS user_id, nullif(anonymous_id, '') AS anonymous_id`;
+
+/**
+ * Aggregate over rollup rows matching `filter`: the track revenue of their events, exactly as
+ * `SqlDialect.sumAmounts` over those events' `revenue` gives it (NULL when none has one).
+ */
+export function activityRevenue(filter: Sql = sql`true`): Sql {
+  return sql`CASE WHEN coalesce(sum(revenue_count) FILTER (WHERE ${filter}), 0) = 0 THEN NULL ELSE
+    CAST(coalesce(sum(revenue_micros) FILTER (WHERE ${filter}), 0) AS DOUBLE) / 1000000
+    + coalesce(sum(revenue_large) FILTER (WHERE ${filter}), 0) END`;
+}

@@ -1,0 +1,219 @@
+import { subjectActivity } from '../../privacy/subject';
+import { render, type Sql, sql } from '../../query/sql';
+
+/**
+ * `activity_hours`: the DuckDB store's rollup of `events` per tenant, UTC hour and
+ * (userId, anonymousId, sessionId), kept in the transaction of every write that changes `events`.
+ * The dashboard's activity metrics read it instead of the raw events (about 10 events per row in
+ * the bench's data; see query/activity.ts for when a query may use it).
+ *
+ * A missing id is stored as `''` (ingest turns an empty id into a missing one, so `''` never is
+ * one) because a primary key column cannot hold NULL. Revenue is kept in the parts of
+ * `SqlDialect.sumAmounts`, so sums over the rollup equal sums over the events: track events with
+ * a revenue (`revenue_count`), amounts below 1e9 in size as integer millionths
+ * (`revenue_micros`), larger ones as doubles (`revenue_large`). The earliest and the latest
+ * touch of the row's events (an event with UTM source or referrer domain: attribution's
+ * channel) are kept with their times, for first- and last-touch attribution.
+ */
+const TOUCH =
+  'STRUCT(utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, referrer_domain VARCHAR)';
+
+export const ACTIVITY_HOURS_DDL = `
+  CREATE TABLE activity_hours (
+    tenant VARCHAR NOT NULL,
+    hour TIMESTAMPTZ NOT NULL,
+    user_id VARCHAR NOT NULL,
+    anonymous_id VARCHAR NOT NULL,
+    session_id VARCHAR NOT NULL,
+    events BIGINT NOT NULL,
+    revenue_count BIGINT NOT NULL,
+    revenue_micros HUGEINT NOT NULL,
+    revenue_large DOUBLE NOT NULL,
+    first_touch_at TIMESTAMPTZ,
+    first_touch ${TOUCH},
+    last_touch_at TIMESTAMPTZ,
+    last_touch ${TOUCH},
+    PRIMARY KEY (tenant, hour, user_id, anonymous_id, session_id)
+  )`;
+
+/** Rollup rows of the events `where` selects (a predicate over `events`), one per key. */
+function rollupOf(where: Sql): Sql {
+  return sql`SELECT tenant, date_trunc('hour', "timestamp") AS hour, coalesce(user_id, '') AS user_id,
+      coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
+      count(*) AS events, count(amount) AS revenue_count,
+      coalesce(sum(CASE WHEN abs(amount) < 1e9 THEN CAST(floor(amount * 1000000 + 0.5) AS BIGINT) END), 0) AS revenue_micros,
+      coalesce(sum(CASE WHEN abs(amount) >= 1e9 THEN amount END), 0) AS revenue_large,
+      min(touch_at) AS first_touch_at, arg_min(touch, touch_at) AS first_touch,
+      max(touch_at) AS last_touch_at, arg_max(touch, touch_at) AS last_touch
+    FROM (
+      SELECT *, CASE WHEN type = 'track' THEN revenue END AS amount,
+        CASE WHEN utm_source IS NOT NULL OR referrer_domain IS NOT NULL THEN "timestamp" END AS touch_at,
+        struct_pack(utm_source := utm_source, utm_medium := utm_medium,
+          utm_campaign := utm_campaign, referrer_domain := referrer_domain) AS touch
+      FROM events WHERE ${where}
+    )
+    GROUP BY tenant, hour, user_id, anonymous_id, session_id`;
+}
+
+/** Fills `activity_hours` from every stored event (migration 3, on an existing database). */
+export const ACTIVITY_HOURS_BACKFILL = render(
+  sql`INSERT INTO activity_hours ${rollupOf(sql`true`)} ORDER BY tenant, hour`,
+).text;
+
+/** The columns of one rollup row an append adds, computed from its stored rows. */
+export interface ActivityRow {
+  tenant: string;
+  /** Start of the UTC hour, Unix ms. */
+  hour: number;
+  userId: string;
+  anonymousId: string;
+  sessionId: string;
+  events: number;
+  revenueCount: number;
+  revenueMicros: bigint;
+  revenueLarge: number;
+  firstTouch: Touch | undefined;
+  lastTouch: Touch | undefined;
+}
+
+/** A touch (an event with UTM source or referrer domain) and its time. */
+export interface Touch {
+  at: number;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  referrerDomain: string | null;
+}
+
+/** What of a stored row the rollup needs. */
+export interface ActivityEvent {
+  tenant: string;
+  timestamp: number;
+  type: string;
+  userId: string | null;
+  anonymousId: string | null;
+  sessionId: string | null;
+  revenue: number | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  referrerDomain: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The rollup rows of a batch of stored rows, as {@link ACTIVITY_HOURS_BACKFILL} computes them in
+ * SQL (tests hold the two equal): computed in JavaScript so an append never reads `events` back.
+ */
+export function activityRows(rows: readonly ActivityEvent[]): ActivityRow[] {
+  const byKey = new Map<string, ActivityRow>();
+  for (const row of rows) {
+    const hour = Math.floor(row.timestamp / HOUR_MS) * HOUR_MS;
+    const userId = row.userId ?? '';
+    const anonymousId = row.anonymousId ?? '';
+    const sessionId = row.sessionId ?? '';
+    const key = `${row.tenant}\u0000${hour}\u0000${userId}\u0000${anonymousId}\u0000${sessionId}`;
+    let entry = byKey.get(key);
+    if (!entry) {
+      entry = {
+        tenant: row.tenant,
+        hour,
+        userId,
+        anonymousId,
+        sessionId,
+        events: 0,
+        revenueCount: 0,
+        revenueMicros: 0n,
+        revenueLarge: 0,
+        firstTouch: undefined,
+        lastTouch: undefined,
+      };
+      byKey.set(key, entry);
+    }
+    entry.events++;
+    const amount = row.type === 'track' ? row.revenue : null;
+    if (amount !== null) {
+      entry.revenueCount++;
+      // The same double arithmetic as SQL's floor(amount * 1000000 + 0.5).
+      if (Math.abs(amount) < 1e9) entry.revenueMicros += BigInt(Math.floor(amount * 1000000 + 0.5));
+      else entry.revenueLarge += amount;
+    }
+    if (row.utmSource !== null || row.referrerDomain !== null) {
+      const touch: Touch = {
+        at: row.timestamp,
+        utmSource: row.utmSource,
+        utmMedium: row.utmMedium,
+        utmCampaign: row.utmCampaign,
+        referrerDomain: row.referrerDomain,
+      };
+      if (!entry.firstTouch || touch.at < entry.firstTouch.at) entry.firstTouch = touch;
+      if (!entry.lastTouch || touch.at > entry.lastTouch.at) entry.lastTouch = touch;
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The append's scratch table of {@link activityRows}, one column per field. */
+export const ACTIVITY_STAGING = 'activity_hours_staging';
+export const CREATE_ACTIVITY_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${ACTIVITY_STAGING} (
+  tenant VARCHAR, hour TIMESTAMPTZ, user_id VARCHAR, anonymous_id VARCHAR, session_id VARCHAR,
+  events BIGINT, revenue_count BIGINT, revenue_micros HUGEINT, revenue_large DOUBLE,
+  first_touch_at TIMESTAMPTZ, first_utm_source VARCHAR, first_utm_medium VARCHAR,
+  first_utm_campaign VARCHAR, first_referrer_domain VARCHAR,
+  last_touch_at TIMESTAMPTZ, last_utm_source VARCHAR, last_utm_medium VARCHAR,
+  last_utm_campaign VARCHAR, last_referrer_domain VARCHAR)`;
+
+const touchOf = (prefix: 'first' | 'last') =>
+  `CASE WHEN ${prefix}_touch_at IS NOT NULL THEN struct_pack(utm_source := ${prefix}_utm_source,
+    utm_medium := ${prefix}_utm_medium, utm_campaign := ${prefix}_utm_campaign,
+    referrer_domain := ${prefix}_referrer_domain) END`;
+
+/**
+ * Adds the staged rows of an append to `activity_hours` (merging into rows of the same key), in
+ * the append's transaction.
+ */
+export const INSERT_STAGED_ACTIVITY_SQL = `INSERT INTO activity_hours
+  SELECT tenant, hour, user_id, anonymous_id, session_id, events, revenue_count, revenue_micros,
+    revenue_large, first_touch_at, ${touchOf('first')}, last_touch_at, ${touchOf('last')}
+  FROM ${ACTIVITY_STAGING}
+  ON CONFLICT DO UPDATE SET
+    events = activity_hours.events + excluded.events,
+    revenue_count = activity_hours.revenue_count + excluded.revenue_count,
+    revenue_micros = activity_hours.revenue_micros + excluded.revenue_micros,
+    revenue_large = activity_hours.revenue_large + excluded.revenue_large,
+    first_touch = CASE WHEN activity_hours.first_touch_at IS NULL
+      OR excluded.first_touch_at < activity_hours.first_touch_at
+      THEN excluded.first_touch ELSE activity_hours.first_touch END,
+    first_touch_at = CASE WHEN activity_hours.first_touch_at IS NULL
+      OR excluded.first_touch_at < activity_hours.first_touch_at
+      THEN excluded.first_touch_at ELSE activity_hours.first_touch_at END,
+    last_touch = CASE WHEN activity_hours.last_touch_at IS NULL
+      OR excluded.last_touch_at > activity_hours.last_touch_at
+      THEN excluded.last_touch ELSE activity_hours.last_touch END,
+    last_touch_at = CASE WHEN activity_hours.last_touch_at IS NULL
+      OR excluded.last_touch_at > activity_hours.last_touch_at
+      THEN excluded.last_touch_at ELSE activity_hours.last_touch_at END`;
+
+/**
+ * Drops the rollup rows of one data subject; run in the erasure's transaction, before its
+ * identity links go (the predicate reads them). Every event of those rows is the subject's (see
+ * privacy/subject.ts), so no other event leaves the rollup.
+ */
+export function eraseActivity(tenant: string, userId: string): Sql {
+  return sql`DELETE FROM activity_hours WHERE ${subjectActivity(tenant, userId)}`;
+}
+
+/**
+ * After the events before `cutoff` were deleted: drop the rollup's hours up to the one `cutoff`
+ * falls in, then rebuild that hour from the events left; run in the prune's transaction.
+ */
+export function pruneActivity(cutoff: Sql): Sql[] {
+  const hour = sql`date_trunc('hour', ${cutoff})`;
+  return [
+    sql`DELETE FROM activity_hours WHERE hour <= ${hour}`,
+    sql`INSERT INTO activity_hours ${rollupOf(
+      sql`"timestamp" >= ${hour} AND "timestamp" < ${hour} + INTERVAL 1 HOUR`,
+    )}`,
+  ];
+}
