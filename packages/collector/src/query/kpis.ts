@@ -156,7 +156,7 @@ function standardKpiRows(
   settings: KpiSettings,
   activity: boolean,
 ): Promise<Row[]> {
-  const { from, end } = bounds;
+  const { from } = bounds;
   // One pass over the tenant's events up to the end of the range, aggregated per (userId,
   // anonymousId) first, so the user key is resolved on that small set rather than per event; then
   // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
