@@ -1,6 +1,10 @@
 import { subjectActivity } from '../../privacy/subject';
 import { render, type Sql, sql } from '../../query/sql';
 
+/** A touch's channel, as `SqlDialect.pack` builds it for attribution. */
+const TOUCH =
+  'STRUCT(utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, referrer_domain VARCHAR)';
+
 /**
  * `activity_hours`: the DuckDB store's rollup of `events` per tenant, UTC hour and
  * (userId, anonymousId, sessionId), kept in the transaction of every write that changes `events`.
@@ -15,9 +19,6 @@ import { render, type Sql, sql } from '../../query/sql';
  * touch of the row's events (an event with UTM source or referrer domain: attribution's
  * channel) are kept with their times, for first- and last-touch attribution.
  */
-const TOUCH =
-  'STRUCT(utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, referrer_domain VARCHAR)';
-
 export const ACTIVITY_HOURS_DDL = `
   CREATE TABLE activity_hours (
     tenant VARCHAR NOT NULL,
