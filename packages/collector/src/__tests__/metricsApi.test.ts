@@ -99,6 +99,8 @@ const SEEDS = [
   { seed: 29, users: 260 },
 ];
 const ZONES = ['UTC', 'America/Los_Angeles', 'Asia/Kolkata'];
+/** The 31 days before 2024-02-10 … 2024-03-11. */
+const PREVIOUS_DAYS = { from: '2024-01-10', to: '2024-02-09' };
 
 for (const { seed, users } of SEEDS) {
   describe(`seed ${seed}, ${users} users over ${DAYS} days`, () => {
@@ -211,6 +213,32 @@ for (const { seed, users } of SEEDS) {
         const query = { from: '2024-02-01', to: '2024-03-12', tz };
         const dashboard = await read(dataset, `/v1/dashboard?${new URLSearchParams(query)}`);
         expectClose(dashboard, dataset.reference.dashboard(query));
+      });
+
+      it(`dashboard KPIs with the previous range's (compare=previous) in ${tz}`, async () => {
+        // 31 days across a month's end: the previous range has its own month for churn and ARPU.
+        const query = { from: '2024-02-10', to: '2024-03-11', tz };
+        const { previous, ...dashboard } = await read(
+          dataset,
+          `/v1/dashboard?${new URLSearchParams({ ...query, compare: 'previous' })}`,
+        );
+        expectClose(dashboard, dataset.reference.dashboard(query));
+        expect([previous.from, previous.to]).toEqual(['2024-01-10', '2024-02-09']);
+        expectClose(previous, dataset.reference.dashboard({ ...query, ...PREVIOUS_DAYS }));
+      });
+
+      it(`dashboard of a range of instants and the one before, as long, in ${tz}`, async () => {
+        // Bounds within an hour: DuckDB reads the events rather than its hourly rollup.
+        const query = { from: '2024-02-10T06:30:00.000Z', to: '2024-02-20T18:45:00.000Z', tz };
+        const both = await read(
+          dataset,
+          `/v1/dashboard?${new URLSearchParams({ ...query, compare: 'previous' })}`,
+        );
+        const before = { from: '2024-01-30T18:15:00.000Z', to: query.from, tz };
+        const alone = await read(dataset, `/v1/dashboard?${new URLSearchParams(query)}`);
+        const previous = await read(dataset, `/v1/dashboard?${new URLSearchParams(before)}`);
+        expect(both).toEqual({ ...alone, previous });
+        expect(previous.newUsers + previous.mau).toBeGreaterThan(0);
       });
 
       for (const model of ['first_touch', 'last_touch'] as const) {

@@ -3,8 +3,16 @@ import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
 import { adSpendRows, kpiRows } from './clickhouse/kpis';
 import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
-import { render, type Sql, sql } from './sql';
-import { addDays, addPeriods, periodStart, startOfDay, type TimeRange } from './time';
+import { joinSql, raw, render, type Sql, sql } from './sql';
+import {
+  addDays,
+  addPeriods,
+  dayOf,
+  daysBetween,
+  periodStart,
+  startOfDay,
+  type TimeRange,
+} from './time';
 
 /** The KPI summary of `GET /v1/dashboard`; definitions in docs/metrics.md. */
 export interface Dashboard {
@@ -26,6 +34,8 @@ export interface Dashboard {
   ltvCac: number | null;
   acquisitionSpend: number;
   newPayingUsers: number;
+  /** With `compare=previous`: the same KPIs over the range just before (see previousRange). */
+  previous?: Dashboard;
 }
 
 export interface KpiSettings {
@@ -50,6 +60,55 @@ export interface KpiBounds {
   month: Sql;
 }
 
+/** The instants of {@link KpiBounds} for `range`, as Unix ms. */
+function boundsMs(range: TimeRange): Record<keyof KpiBounds, number> {
+  const month = periodStart(range.toDay, 'month');
+  const windowStart = (days: number) => startOfDay(addDays(range.toDay, -(days - 1)), range.tz);
+  return {
+    from: range.startMs,
+    end: range.endMs,
+    monthStart: startOfDay(month, range.tz),
+    previousStart: startOfDay(addPeriods(month, 'month', -1), range.tz),
+    day: windowStart(1),
+    week: windowStart(7),
+    month: windowStart(30),
+  };
+}
+
+/**
+ * The range just before `range`, as long: as many days ending the day before its first one, or,
+ * for a range given as instants, as long a span ending where it starts. The dashboard's KPI cards
+ * compare with it.
+ *
+ * @example
+ * previousRange(resolveRange({ from: '2026-03-08', to: '2026-03-14' }, 400)); // 03-01 … 03-07
+ */
+export function previousRange(range: TimeRange): TimeRange {
+  const wholeDays =
+    range.startMs === startOfDay(range.fromDay, range.tz) &&
+    range.endMs === startOfDay(addDays(range.toDay, 1), range.tz);
+  if (wholeDays) {
+    const days = daysBetween(range.fromDay, range.toDay) + 1;
+    const fromDay = addDays(range.fromDay, -days);
+    const toDay = addDays(range.fromDay, -1);
+    return {
+      tz: range.tz,
+      fromDay,
+      toDay,
+      startMs: startOfDay(fromDay, range.tz),
+      endMs: range.startMs,
+    };
+  }
+  const startMs = range.startMs - (range.endMs - range.startMs);
+  return {
+    tz: range.tz,
+    fromDay: dayOf(startMs, range.tz),
+    toDay: dayOf(range.startMs - 1, range.tz),
+    startMs,
+    endMs: range.startMs,
+  };
+}
+
 /**
  * The dashboard's KPIs over `range`: active users on its last day, new users and revenue over it,
  * signup → payment conversion, churn, ARPU and LTV of the month holding its last day, CAC and
@@ -64,66 +123,96 @@ export async function computeDashboard(
   range: TimeRange,
   settings: KpiSettings,
 ): Promise<Dashboard> {
+  const [dashboard] = await computeDashboards(store, tenant, [range], settings);
+  return dashboard!;
+}
+
+/**
+ * {@link computeDashboard} for several ranges at once (the dashboard's range and the one before
+ * it): on DuckDB and PostgreSQL one pass over the tenant's data answers them all, so a second
+ * range costs a few more aggregates rather than a second scan.
+ *
+ * @example
+ * const [now, before] = await computeDashboards(store, 'acme', [range, previousRange(range)], settings);
+ */
+export async function computeDashboards(
+  store: Store,
+  tenant: string,
+  ranges: readonly TimeRange[],
+  settings: KpiSettings,
+): Promise<Dashboard[]> {
   const dialect = dialectOf(store.kind);
-  const instant = dialect.instant;
-  const month = periodStart(range.toDay, 'month');
-  const windowStart = (days: number) => startOfDay(addDays(range.toDay, -(days - 1)), range.tz);
-  const boundMs = {
-    from: range.startMs,
-    end: range.endMs,
-    monthStart: startOfDay(month, range.tz),
-    previousStart: startOfDay(addPeriods(month, 'month', -1), range.tz),
-    day: windowStart(1),
-    week: windowStart(7),
-    month: windowStart(30),
-  };
-  const bounds: KpiBounds = {
-    from: instant(boundMs.from),
-    end: instant(boundMs.end),
-    monthStart: instant(boundMs.monthStart),
-    previousStart: instant(boundMs.previousStart),
-    day: instant(boundMs.day),
-    week: instant(boundMs.week),
-    month: instant(boundMs.month),
-  };
-  const [row] =
-    store.kind === 'clickhouse'
-      ? await kpiRows(store, tenant, bounds, settings, range.endMs)
-      : await standardKpiRows(
-          dialect,
-          store,
-          tenant,
-          bounds,
-          settings,
-          usesActivityHours(
-            store,
-            range.tz,
-            { startMs: Math.min(...Object.values(boundMs)), endMs: range.endMs },
-            Object.values(boundMs),
-          ),
-        );
-  const { from, end } = bounds;
-  const [spend] =
-    settings.acquisitionSpend !== undefined
-      ? []
-      : store.kind === 'clickhouse'
-        ? await adSpendRows(store, tenant, settings.adSpendEvent, range)
-        : await store.query(
-            render(sql`SELECT ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`amount`)}, 0)`)} AS ad_spend
-            FROM (
-              SELECT ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM events
-              WHERE tenant = ${tenant} AND type = 'track' AND event = ${settings.adSpendEvent}
-                AND "timestamp" >= ${from} AND "timestamp" < ${end}
-            ) AS spend`),
-          );
-  const count = (name: string) => Number(row?.[name] ?? 0);
+  const periods = ranges.map((range) => {
+    const ms = boundsMs(range);
+    const bounds = Object.fromEntries(
+      Object.entries(ms).map(([name, value]) => [name, dialect.instant(value)]),
+    ) as unknown as KpiBounds;
+    return { range, ms, bounds };
+  });
+  let rows: Row[];
+  let spends: number[];
+  if (store.kind === 'clickhouse') {
+    rows = await Promise.all(
+      periods.map(async ({ range, bounds }) => {
+        const [row] = await kpiRows(store, tenant, bounds, settings, range.endMs);
+        return row ?? {};
+      }),
+    );
+    spends = await Promise.all(
+      periods.map(async ({ range }) => {
+        if (settings.acquisitionSpend !== undefined) return settings.acquisitionSpend;
+        const [row] = await adSpendRows(store, tenant, settings.adSpendEvent, range);
+        return Number(row?.ad_spend ?? 0);
+      }),
+    );
+  } else {
+    const allMs = periods.flatMap(({ ms }) => Object.values(ms));
+    const activity =
+      usesActivityHours(
+        store,
+        ranges[0]?.tz ?? 'UTC',
+        { startMs: Math.min(...allMs), endMs: Math.max(...allMs) },
+        allMs,
+      ) && ranges.every((range) => range.tz === ranges[0]!.tz);
+    const [row = {}] = await standardKpiRows(
+      dialect,
+      store,
+      tenant,
+      periods.map(({ bounds }) => bounds),
+      settings,
+      activity,
+      {
+        // Revenue counts from the earliest period's start or month start, whichever is first.
+        start: dialect.instant(
+          Math.min(...periods.map(({ ms }) => Math.min(ms.from, ms.monthStart))),
+        ),
+        end: dialect.instant(Math.max(...periods.map(({ ms }) => ms.end))),
+      },
+    );
+    rows = periods.map((_, k) =>
+      Object.fromEntries(
+        Object.entries(row)
+          .filter(([name]) => name.endsWith(`_${k}`))
+          .map(([name, value]) => [name.slice(0, -`_${k}`.length), value]),
+      ),
+    );
+    spends =
+      settings.acquisitionSpend !== undefined
+        ? periods.map(() => settings.acquisitionSpend!)
+        : await standardAdSpend(dialect, store, tenant, settings.adSpendEvent, periods);
+  }
+  return periods.map(({ range }, k) => dashboardOf(range, rows[k]!, spends[k]!));
+}
+
+/** A {@link Dashboard} from one range's totals row and its acquisition spend. */
+function dashboardOf(range: TimeRange, row: Row, acquisitionSpend: number): Dashboard {
+  const count = (name: string) => Number(row[name] ?? 0);
   const signups = count('signups');
   const previousActive = count('previous_active');
   const monthActive = count('month_active');
   const churn = previousActive === 0 ? null : count('churned') / previousActive;
   const arpu = monthActive === 0 ? null : count('month_revenue') / monthActive;
   const ltv = arpu === null || churn === null || churn === 0 ? null : arpu / churn;
-  const acquisitionSpend = settings.acquisitionSpend ?? Number(spend?.ad_spend ?? 0);
   const newPayingUsers = count('new_paying');
   const cac = newPayingUsers === 0 ? null : acquisitionSpend / newPayingUsers;
   return {
@@ -147,45 +236,105 @@ export async function computeDashboard(
   };
 }
 
-/** The KPI totals row (`dau` … `new_paying`) in standard SQL with CTEs. */
+/** Each period's sum of `properties.amount` of its `adSpendEvent` track events, in one query. */
+async function standardAdSpend(
+  dialect: SqlDialect,
+  store: Store,
+  tenant: string,
+  adSpendEvent: string,
+  periods: ReadonlyArray<{ bounds: KpiBounds; ms: Record<keyof KpiBounds, number> }>,
+): Promise<number[]> {
+  const from = dialect.instant(Math.min(...periods.map(({ ms }) => ms.from)));
+  const end = dialect.instant(Math.max(...periods.map(({ ms }) => ms.end)));
+  const sums = periods.map(
+    ({ bounds }, k) =>
+      sql`${dialect.double(
+        sql`coalesce(${dialect.sumAmounts(
+          sql`CASE WHEN "timestamp" >= ${bounds.from} AND "timestamp" < ${bounds.end} THEN amount END`,
+        )}, 0)`,
+      )} AS ${raw(`ad_spend_${k}`)}`,
+  );
+  const [row] = await store.query(
+    render(sql`SELECT ${joinSql(sums, ', ')}
+      FROM (
+        SELECT "timestamp", ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM events
+        WHERE tenant = ${tenant} AND type = 'track' AND event = ${adSpendEvent}
+          AND "timestamp" >= ${from} AND "timestamp" < ${end}
+      ) AS spend`),
+  );
+  return periods.map((_, k) => Number(row?.[`ad_spend_${k}`] ?? 0));
+}
+
+/**
+ * The per-period columns of `ids` and `users` in {@link standardKpiRows}, in order: the latest
+ * activity before the period's end and before its month's start, its revenue and month revenue,
+ * its first signup and latest payment.
+ */
+const PERIOD_COLUMNS = ['last', 'before', 'revenue', 'month_revenue', 'signed_up', 'last_paid'];
+
+/** `name_k` for each period `k` of `count` periods, each column of {@link PERIOD_COLUMNS}. */
+function periodNames(count: number): string[] {
+  return Array.from({ length: count }, (_, k) =>
+    PERIOD_COLUMNS.map((name) => `${name}_${k}`),
+  ).flat();
+}
+
+/**
+ * The KPI totals row in standard SQL with CTEs: for each period `k`, `dau_k` … `new_paying_k`.
+ *
+ * One pass over the tenant's data up to the last period's end, aggregated per (userId,
+ * anonymousId) first, so the user key is resolved on that small set rather than per event; then
+ * per user key, then one row of totals. Per pair and user it keeps instants (first and latest
+ * activity before each bound), not flags, so each further period adds a few aggregates.
+ */
 function standardKpiRows(
   dialect: SqlDialect,
   store: Store,
   tenant: string,
-  bounds: KpiBounds,
+  periods: readonly KpiBounds[],
   settings: KpiSettings,
   activity: boolean,
+  span: { start: Sql; end: Sql },
 ): Promise<Row[]> {
-  const { from } = bounds;
-  // One pass over the tenant's events up to the end of the range, aggregated per (userId,
-  // anonymousId) first, so the user key is resolved on that small set rather than per event; then
-  // per user key, then one row of totals. Only ad spend, a property of few events, is summed apart.
+  const users = periods.flatMap((_, k) => {
+    const column = (name: string) => raw(`${name}_${k}`);
+    return [
+      sql`max(${column('last')}) AS ${column('last')}`,
+      sql`max(${column('before')}) AS ${column('before')}`,
+      sql`${dialect.sumAmounts(column('revenue'))} AS ${column('revenue')}`,
+      sql`${dialect.sumAmounts(column('month_revenue'))} AS ${column('month_revenue')}`,
+      sql`min(${column('signed_up')}) AS ${column('signed_up')}`,
+      sql`max(${column('last_paid')}) AS ${column('last_paid')}`,
+    ];
+  });
+  const totals = periods.flatMap((bounds, k) => {
+    const column = (name: string) => raw(`${name}_${k}`);
+    const { from, end, monthStart, previousStart } = bounds;
+    return [
+      sql`count(*) FILTER (WHERE ${column('last')} >= ${bounds.day}) AS ${column('dau')}`,
+      sql`count(*) FILTER (WHERE ${column('last')} >= ${bounds.week}) AS ${column('wau')}`,
+      sql`count(*) FILTER (WHERE ${column('last')} >= ${bounds.month}) AS ${column('mau')}`,
+      sql`count(*) FILTER (WHERE first_seen >= ${from} AND first_seen < ${end}) AS ${column('new_users')}`,
+      sql`${dialect.double(sql`coalesce(${dialect.sumAmounts(column('revenue'))}, 0)`)} AS ${column('revenue')}`,
+      sql`count(${column('signed_up')}) AS ${column('signups')}`,
+      sql`count(*) FILTER (WHERE ${column('last_paid')} >= ${column('signed_up')}) AS ${column('converted')}`,
+      sql`count(*) FILTER (WHERE ${column('before')} >= ${previousStart}) AS ${column('previous_active')}`,
+      sql`count(*) FILTER (WHERE ${column('before')} >= ${previousStart} AND ${column('last')} < ${monthStart}) AS ${column('churned')}`,
+      sql`count(*) FILTER (WHERE ${column('last')} >= ${monthStart}) AS ${column('month_active')}`,
+      sql`${dialect.double(sql`coalesce(${dialect.sumAmounts(column('month_revenue'))}, 0)`)} AS ${column('month_revenue')}`,
+      sql`count(*) FILTER (WHERE first_paid >= ${from} AND first_paid < ${end}) AS ${column('new_paying')}`,
+    ];
+  });
   return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
-      ids AS (${activity ? activityIds(tenant, bounds, settings) : eventIds(dialect, tenant, bounds, settings)}),
+      ids AS (${activity ? activityIds(tenant, periods, settings, span) : eventIds(dialect, tenant, periods, settings, span.end)}),
       users AS (
-        SELECT ${USER_KEY} AS user_key,
-          min(first_seen) AS first_seen, bool_or(daily) AS daily, bool_or(weekly) AS weekly,
-          bool_or(monthly) AS monthly, ${dialect.sumAmounts(sql`revenue`)} AS revenue, min(signed_up) AS signed_up,
-          max(last_paid) AS last_paid, min(first_paid) AS first_paid,
-          bool_or(active_before) AS active_before, bool_or(active_now) AS active_now,
-          ${dialect.sumAmounts(sql`month_revenue`)} AS month_revenue
+        SELECT ${USER_KEY} AS user_key, min(first_seen) AS first_seen, ${joinSql(users, ', ')},
+          min(first_paid) AS first_paid
         FROM ids r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
         GROUP BY 1
       )
-      SELECT
-        count(*) FILTER (WHERE daily) AS dau,
-        count(*) FILTER (WHERE weekly) AS wau,
-        count(*) FILTER (WHERE monthly) AS mau,
-        count(*) FILTER (WHERE first_seen >= ${from}) AS new_users,
-        ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`revenue`)}, 0)`)} AS revenue,
-        count(signed_up) AS signups,
-        count(*) FILTER (WHERE last_paid >= signed_up) AS converted,
-        count(*) FILTER (WHERE active_before) AS previous_active,
-        count(*) FILTER (WHERE active_before AND NOT active_now) AS churned,
-        count(*) FILTER (WHERE active_now) AS month_active,
-        ${dialect.double(sql`coalesce(${dialect.sumAmounts(sql`month_revenue`)}, 0)`)} AS month_revenue,
-        count(*) FILTER (WHERE first_paid >= ${from}) AS new_paying
+      SELECT ${joinSql(totals, ',\n        ')}
       FROM users`),
   );
 }
@@ -194,53 +343,80 @@ function standardKpiRows(
 function eventIds(
   dialect: SqlDialect,
   tenant: string,
-  bounds: KpiBounds,
+  periods: readonly KpiBounds[],
   settings: KpiSettings,
+  end: Sql,
 ): Sql {
-  const { from, end, monthStart, previousStart } = bounds;
-  return sql`SELECT user_id, anonymous_id,
-      min("timestamp") AS first_seen,
-      bool_or("timestamp" >= ${bounds.day}) AS daily,
-      bool_or("timestamp" >= ${bounds.week}) AS weekly,
-      bool_or("timestamp" >= ${bounds.month}) AS monthly,
-      ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${from} THEN revenue END`)} AS revenue,
-      min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from}) AS signed_up,
-      max("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS last_paid,
-      min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid,
-      bool_or("timestamp" >= ${previousStart} AND "timestamp" < ${monthStart}) AS active_before,
-      bool_or("timestamp" >= ${monthStart}) AS active_now,
-      ${dialect.sumAmounts(sql`CASE WHEN type = 'track' AND "timestamp" >= ${monthStart} THEN revenue END`)} AS month_revenue
+  const columns = periods.flatMap(({ from, end: periodEnd, monthStart }, k) => {
+    const column = (name: string) => raw(`${name}_${k}`);
+    const revenueSince = (since: Sql) =>
+      dialect.sumAmounts(
+        sql`CASE WHEN type = 'track' AND "timestamp" >= ${since} AND "timestamp" < ${periodEnd} THEN revenue END`,
+      );
+    return [
+      sql`max("timestamp") FILTER (WHERE "timestamp" < ${periodEnd}) AS ${column('last')}`,
+      sql`max("timestamp") FILTER (WHERE "timestamp" < ${monthStart}) AS ${column('before')}`,
+      sql`${revenueSince(from)} AS ${column('revenue')}`,
+      sql`${revenueSince(monthStart)} AS ${column('month_revenue')}`,
+      sql`min("timestamp") FILTER (WHERE event = ${settings.signupEvent} AND "timestamp" >= ${from} AND "timestamp" < ${periodEnd}) AS ${column('signed_up')}`,
+      sql`max("timestamp") FILTER (WHERE event = ${settings.paymentEvent} AND "timestamp" < ${periodEnd}) AS ${column('last_paid')}`,
+    ];
+  });
+  return sql`SELECT user_id, anonymous_id, min("timestamp") AS first_seen, ${joinSql(columns, ',\n      ')},
+      min("timestamp") FILTER (WHERE event = ${settings.paymentEvent}) AS first_paid
     FROM events WHERE tenant = ${tenant} AND "timestamp" < ${end}
     GROUP BY user_id, anonymous_id`;
 }
 
 /**
  * `ids` of {@link standardKpiRows} from the `activity_hours` rollup (bounds on whole hours, see
- * activity.ts), plus the signup and payment times from those events alone.
+ * activity.ts), in three parts: activity from every rollup row, revenue from the rows that have
+ * some, and the signup and payment times from those events alone.
  */
-function activityIds(tenant: string, bounds: KpiBounds, settings: KpiSettings): Sql {
-  const { from, end, monthStart, previousStart } = bounds;
+function activityIds(
+  tenant: string,
+  periods: readonly KpiBounds[],
+  settings: KpiSettings,
+  { start, end }: { start: Sql; end: Sql },
+): Sql {
   const { signupEvent, paymentEvent } = settings;
-  return sql`SELECT ${ACTIVITY_IDS},
-      min(hour) AS first_seen,
-      bool_or(hour >= ${bounds.day}) AS daily,
-      bool_or(hour >= ${bounds.week}) AS weekly,
-      bool_or(hour >= ${bounds.month}) AS monthly,
-      ${activityRevenue(sql`hour >= ${from}`)} AS revenue,
-      CAST(NULL AS TIMESTAMPTZ) AS signed_up,
-      CAST(NULL AS TIMESTAMPTZ) AS last_paid,
-      CAST(NULL AS TIMESTAMPTZ) AS first_paid,
-      bool_or(hour >= ${previousStart} AND hour < ${monthStart}) AS active_before,
-      bool_or(hour >= ${monthStart}) AS active_now,
-      ${activityRevenue(sql`hour >= ${monthStart}`)} AS month_revenue
+  const names = periodNames(periods.length);
+  /** The select list of one part: its own columns by name, NULL (typed) for the others. */
+  const part = (own: Record<string, Sql>) =>
+    joinSql(
+      ['first_seen', ...names, 'first_paid'].map((name) => {
+        const type = /revenue/.test(name) ? 'DOUBLE' : 'TIMESTAMPTZ';
+        return sql`${own[name] ?? raw(`CAST(NULL AS ${type})`)} AS ${raw(name)}`;
+      }),
+      ', ',
+    );
+  const activityColumns: Record<string, Sql> = { first_seen: sql`min(hour)` };
+  const revenueColumns: Record<string, Sql> = {};
+  const eventColumns: Record<string, Sql> = {
+    first_paid: sql`min("timestamp") FILTER (WHERE event = ${paymentEvent})`,
+  };
+  periods.forEach(({ from, end: periodEnd, monthStart }, k) => {
+    activityColumns[`last_${k}`] = sql`max(hour) FILTER (WHERE hour < ${periodEnd})`;
+    activityColumns[`before_${k}`] = sql`max(hour) FILTER (WHERE hour < ${monthStart})`;
+    revenueColumns[`revenue_${k}`] = activityRevenue(sql`hour >= ${from} AND hour < ${periodEnd}`);
+    revenueColumns[`month_revenue_${k}`] = activityRevenue(
+      sql`hour >= ${monthStart} AND hour < ${periodEnd}`,
+    );
+    eventColumns[`signed_up_${k}`] =
+      sql`min("timestamp") FILTER (WHERE event = ${signupEvent} AND "timestamp" >= ${from} AND "timestamp" < ${periodEnd})`;
+    eventColumns[`last_paid_${k}`] =
+      sql`max("timestamp") FILTER (WHERE event = ${paymentEvent} AND "timestamp" < ${periodEnd})`;
+  });
+  return sql`SELECT ${ACTIVITY_IDS}, ${part(activityColumns)}
     FROM activity_hours WHERE tenant = ${tenant} AND hour < ${end}
     GROUP BY user_id, anonymous_id
     UNION ALL
-    SELECT user_id, anonymous_id, NULL, NULL, NULL, NULL, NULL,
-      min("timestamp") FILTER (WHERE event = ${signupEvent} AND "timestamp" >= ${from}),
-      max("timestamp") FILTER (WHERE event = ${paymentEvent}),
-      min("timestamp") FILTER (WHERE event = ${paymentEvent}),
-      NULL, NULL, NULL
+    SELECT ${ACTIVITY_IDS}, ${part(revenueColumns)}
+    FROM activity_hours
+    WHERE tenant = ${tenant} AND revenue_count > 0 AND hour >= ${start} AND hour < ${end}
+    GROUP BY user_id, anonymous_id
+    UNION ALL
+    SELECT user_id, anonymous_id, ${part(eventColumns)}
     FROM events
     WHERE tenant = ${tenant} AND "timestamp" < ${end} AND event IN (${signupEvent}, ${paymentEvent})
     GROUP BY user_id, anonymous_id`;

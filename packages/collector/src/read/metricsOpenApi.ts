@@ -124,6 +124,11 @@ export const metricsSchemas = {
       ltvCac: nullableNumber,
       acquisitionSpend: { type: 'number' },
       newPayingUsers: { type: 'integer' },
+      previous: {
+        description:
+          'With `compare=previous`: the same KPIs over the range just before, as long (as many days, ending the day before `from`).',
+        $ref: '#/components/schemas/Dashboard',
+      },
     },
   },
   FunnelQuery: {
@@ -335,7 +340,15 @@ export const metricsPaths = {
   '/v1/dashboard': get(
     'dashboard',
     'KPI summary of a range',
-    rangeParameters,
+    [
+      ...rangeParameters,
+      parameter(
+        'compare',
+        '`previous`: also the KPIs of the range just before, as long, in `previous` (one pass over the data for both).',
+        false,
+        { enum: ['previous'] },
+      ),
+    ],
     ok('The KPIs.', 'Dashboard'),
   ),
   '/v1/funnel': post(

@@ -3,7 +3,7 @@ import { json } from '../http/errors';
 import type { ResolvedCollectorOptions } from '../options';
 import { computeAttribution } from '../query/attribution';
 import { BREAKDOWN_COLUMNS, computeFunnel } from '../query/funnel';
-import { computeDashboard } from '../query/kpis';
+import { computeDashboards, previousRange } from '../query/kpis';
 import { computeRetention } from '../query/retention';
 import { computeSeries, SERIES_NAMES, type SeriesName } from '../query/series';
 import { resolveRange } from '../query/time';
@@ -36,7 +36,11 @@ const metricsQuery = z.object({
   tenant: z.string().optional(),
 });
 
-const rangeQuery = z.object({ ...rangeShape, tenant: z.string().optional() });
+const dashboardQuery = z.object({
+  ...rangeShape,
+  tenant: z.string().optional(),
+  compare: z.enum(['previous'], { error: "use 'previous' or leave compare out" }).optional(),
+});
 
 const propertyValue = z.union([z.string().max(1024), z.number(), z.boolean()], {
   error: 'use a string, number or boolean',
@@ -140,15 +144,17 @@ export function metricsRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
       method: 'GET',
       pattern: '/v1/dashboard',
       async handle(context) {
-        const query = parseParams(rangeQuery, searchParams(context));
+        const query = parseParams(dashboardQuery, searchParams(context));
         const range = resolveRange(query, maxDays);
         const { tenant } = context.caller;
-        const dashboard = await cached(context, cacheKey('dashboard', query), () =>
-          computeDashboard(context.store, tenant, range, {
+        const ranges = query.compare === 'previous' ? [range, previousRange(range)] : [range];
+        const dashboard = await cached(context, cacheKey('dashboard', query), async () => {
+          const [current, previous] = await computeDashboards(context.store, tenant, ranges, {
             ...settings.kpis,
             acquisitionSpend: settings.kpis.acquisitionSpend[tenant],
-          }),
-        );
+          });
+          return previous ? { ...current!, previous } : current!;
+        });
         return json(200, dashboard);
       },
     },

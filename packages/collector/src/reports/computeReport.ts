@@ -1,6 +1,6 @@
 import { type Channel, computeAttribution } from '../query/attribution';
 import { computeFunnel, type StepResult } from '../query/funnel';
-import { computeDashboard, type Dashboard, type KpiSettings } from '../query/kpis';
+import { computeDashboards, type Dashboard, type KpiSettings } from '../query/kpis';
 import { type Cohort, computeRetention } from '../query/retention';
 import { computeSeries, type SeriesName, type SeriesPoint } from '../query/series';
 import { addDays, type Interval, resolveRange } from '../query/time';
@@ -190,10 +190,9 @@ export async function computeReport(source: ReportSource, request: ReportRequest
         ]
       : [];
 
-  const [dashboard, previousDashboard, seriesValues, currentSeries, previousSeries] =
+  const [[dashboard, previousDashboard], seriesValues, currentSeries, previousSeries] =
     await Promise.all([
-      computeDashboard(store, tenant, range(current), kpiSettings),
-      computeDashboard(store, tenant, range(previous), kpiSettings),
+      computeDashboards(store, tenant, [range(current), range(previous)], kpiSettings),
       computeSeries(store, tenant, {
         names: shape.metrics,
         range: range(seriesRange),
@@ -262,7 +261,7 @@ export async function computeReport(source: ReportSource, request: ReportRequest
     ...(event === undefined ? {} : { event }),
     kpis: REPORT_KPIS.map((name) => ({
       name,
-      ...compare(dashboard[name], previousDashboard[name]),
+      ...compare(dashboard![name], previousDashboard![name]),
     })),
     metrics: shape.metrics.map((name) => {
       const aggregate = SUMMED.has(name) ? 'sum' : 'mean';

@@ -87,8 +87,8 @@ export const PARITY_CASES: ParityCase[] = [
       },
     },
     {
-      name: `dashboard KPIs in ${tz}`,
-      path: `/v1/dashboard?${query({ from: '2024-02-01', to: '2024-03-12', tz })}`,
+      name: `dashboard KPIs and the previous range's in ${tz}`,
+      path: `/v1/dashboard?${query({ from: '2024-02-01', to: '2024-03-12', tz, compare: 'previous' })}`,
     },
     ...['first_touch', 'last_touch'].map((model) => ({
       name: `attribution, ${model}, in ${tz}`,

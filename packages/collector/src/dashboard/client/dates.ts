@@ -19,11 +19,6 @@ export function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Days from `from` to `to`, both included. */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
-}
-
 /** Whether `value` is a real `YYYY-MM-DD` date. */
 export function isDay(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && addDays(value, 0) === value;
@@ -32,12 +27,6 @@ export function isDay(value: string): boolean {
 export interface DayRange {
   from: string;
   to: string;
-}
-
-/** The range of the same length just before `range`: what KPI changes compare with. */
-export function previousRange(range: DayRange): DayRange {
-  const length = daysBetween(range.from, range.to);
-  return { from: addDays(range.from, -length), to: addDays(range.from, -1) };
 }
 
 /** The last `days` days up to today in `tz`, today included. */

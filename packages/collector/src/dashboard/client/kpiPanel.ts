@@ -1,5 +1,4 @@
 import { type Dashboard, errorMessage } from './api';
-import { previousRange } from './dates';
 import { createPanel, h, latestOnly } from './dom';
 import { formatCount, formatDecimal, formatMoney, formatShare } from './format';
 import type { DashboardPanel } from './scope';
@@ -117,13 +116,16 @@ export function createKpiPanel(): DashboardPanel {
     async load({ api, range, tz }) {
       const current = requests.begin();
       panel.setState('loading');
-      const previous = previousRange(range);
       try {
-        const [now, before] = await Promise.all([
-          api.get<Dashboard>('v1/dashboard', { ...range, tz }),
-          api.get<Dashboard>('v1/dashboard', { ...previous, tz }),
-        ]);
+        // One request: the collector computes both ranges in one pass over the data.
+        const now = await api.get<Dashboard>('v1/dashboard', {
+          ...range,
+          tz,
+          compare: 'previous',
+        });
         if (!current()) return;
+        const before = now.previous!;
+        const previous = { from: before.from, to: before.to };
         const cards = KPIS.map((kpi) => {
           const value = kpi.value(now);
           const change = formatChange(kpi.kind, value, kpi.value(before));
