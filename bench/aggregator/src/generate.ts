@@ -465,11 +465,9 @@ export async function ensureDataset(options: DatasetOptions): Promise<Dataset> {
       );
     }
     // The rows went into `events` behind the store's back, so its `activity_hours` rollup is
-    // still empty: drop it and let the store build it from the events, as it does when it
-    // upgrades a database written before the rollup existed (migration 3).
-    await connection.run(
-      'DROP TABLE activity_hours; DELETE FROM schema_migrations WHERE version = 3',
-    );
+    // still empty: forget the event names it was built for, and the store rebuilds it from the
+    // events when it opens, as after an upgrade (ensureActivityEvents).
+    await connection.run('DELETE FROM activity_events');
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -85,7 +85,12 @@ export function createCollector(options: CollectorOptions): Collector {
 
   const storePromise: Promise<Store> =
     typeof settings.store === 'string'
-      ? openStore(settings.store)
+      ? openStore(settings.store, {
+          activityEvents: {
+            signup: settings.kpis.signupEvent,
+            payment: settings.kpis.paymentEvent,
+          },
+        })
       : Promise.resolve(settings.store);
   storePromise.catch(() => {}); // reported through /health and 503s, not as an unhandled rejection
   const quotas = createQuotaTracker(settings.quotas, storePromise, (tenant, event, count) =>

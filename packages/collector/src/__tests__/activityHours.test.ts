@@ -11,6 +11,7 @@ import { computeRetention } from '../query/retention';
 import { computeSeries, SERIES_NAMES } from '../query/series';
 import { resolveRange } from '../query/time';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
+import { migrations } from '../store/duckdb/migrations';
 import type { Store, StoredEvent } from '../store/store';
 import { makeStoredEvent } from './storedEvent';
 import { generateEvents } from './synthetic/generator';
@@ -62,11 +63,15 @@ function storedEvents(seed: number, users: number): StoredEvent[] {
  * The rollup computed here from `events`, independently of the store's statements, and the
  * store's table, both as sorted JSON lines.
  */
-async function rollups(store: Store): Promise<{ fresh: string[]; kept: string[] }> {
+async function rollups(
+  store: Store,
+  names = { signup: SETTINGS.signupEvent, payment: SETTINGS.paymentEvent },
+): Promise<{ fresh: string[]; kept: string[] }> {
   const columns = `tenant, epoch_ms(hour) AS hour, user_id, anonymous_id, session_id, events,
     revenue_count, CAST(revenue_micros AS VARCHAR) AS revenue_micros, revenue_large,
     epoch_ms(first_touch_at) AS first_touch_at, first_touch, epoch_ms(last_touch_at) AS last_touch_at,
-    last_touch`;
+    last_touch, epoch_ms(signup_first_at) AS signup_first_at, payments,
+    epoch_ms(payment_first_at) AS payment_first_at, epoch_ms(payment_last_at) AS payment_last_at`;
   const fresh = await store.query({
     text: `WITH keyed AS (
         SELECT tenant, time_bucket(INTERVAL 1 HOUR, "timestamp") AS hour,
@@ -74,6 +79,7 @@ async function rollups(store: Store): Promise<{ fresh: string[]; kept: string[] 
           ifnull(session_id, '') AS session_id,
           CASE WHEN type = 'track' THEN revenue END AS amount,
           "timestamp" AS event_at,
+          event IS NOT DISTINCT FROM $1 AS signup, event IS NOT DISTINCT FROM $2 AS payment,
           (utm_source IS NOT NULL OR referrer_domain IS NOT NULL) AS touched,
           {'utm_source': utm_source, 'utm_medium': utm_medium, 'utm_campaign': utm_campaign,
            'referrer_domain': referrer_domain} AS channel
@@ -87,11 +93,15 @@ async function rollups(store: Store): Promise<{ fresh: string[]; kept: string[] 
           min(event_at) FILTER (WHERE touched) AS first_touch_at,
           arg_min(channel, event_at) FILTER (WHERE touched) AS first_touch,
           max(event_at) FILTER (WHERE touched) AS last_touch_at,
-          arg_max(channel, event_at) FILTER (WHERE touched) AS last_touch
+          arg_max(channel, event_at) FILTER (WHERE touched) AS last_touch,
+          min(event_at) FILTER (WHERE signup) AS signup_first_at,
+          count(*) FILTER (WHERE payment) AS payments,
+          min(event_at) FILTER (WHERE payment) AS payment_first_at,
+          max(event_at) FILTER (WHERE payment) AS payment_last_at
         FROM keyed GROUP BY tenant, hour, user_id, anonymous_id, session_id
       )
       SELECT ${columns} FROM grouped ORDER BY ALL`,
-    values: [],
+    values: [names.signup, names.payment],
   });
   const kept = await store.query({
     text: `SELECT ${columns} FROM activity_hours ORDER BY ALL`,
@@ -101,8 +111,11 @@ async function rollups(store: Store): Promise<{ fresh: string[]; kept: string[] 
   return { fresh: lines(fresh), kept: lines(kept) };
 }
 
-async function expectRollupInStep(store: Store): Promise<number> {
-  const { fresh, kept } = await rollups(store);
+async function expectRollupInStep(
+  store: Store,
+  names?: { signup: string; payment: string },
+): Promise<number> {
+  const { fresh, kept } = await rollups(store, names);
   expect(kept).toEqual(fresh);
   return kept.length;
 }
@@ -119,6 +132,7 @@ describe('activity_hours', () => {
         anonymousId: 'rich',
         sessionId: 's-rich',
         timestamp: Date.UTC(2024, 2, 10, 12, 5),
+        event: SETTINGS.paymentEvent,
         revenue: 2.5e9,
         utmSource: 'late',
       }),
@@ -127,6 +141,7 @@ describe('activity_hours', () => {
         anonymousId: 'rich',
         sessionId: 's-rich',
         timestamp: Date.UTC(2024, 2, 10, 12, 1),
+        event: SETTINGS.paymentEvent,
         revenue: 0.1,
         referrerDomain: 'early.example',
       }),
@@ -138,7 +153,8 @@ describe('activity_hours', () => {
     expect(rows).toBeGreaterThan(100);
     const [merged] = await store.query({
       text: `SELECT events, revenue_count, CAST(revenue_micros AS VARCHAR) AS micros, revenue_large,
-          first_touch.referrer_domain AS first, last_touch.utm_source AS last
+          first_touch.referrer_domain AS first, last_touch.utm_source AS last, payments,
+          epoch_ms(payment_first_at) AS first_paid, epoch_ms(payment_last_at) AS last_paid
         FROM activity_hours WHERE anonymous_id = 'rich'`,
       values: [],
     });
@@ -149,6 +165,9 @@ describe('activity_hours', () => {
       revenue_large: 2.5e9,
       first: 'early.example',
       last: 'late',
+      payments: 2,
+      first_paid: Date.UTC(2024, 2, 10, 12, 1),
+      last_paid: Date.UTC(2024, 2, 10, 12, 5),
     });
 
     // Retried batches: the writer remembers them (counted as duplicates), then, after it forgot
@@ -185,24 +204,78 @@ describe('activity_hours', () => {
     await expectRollupInStep(store);
   });
 
-  it('is built from the stored events when an existing database is migrated', async () => {
+  it('is built from the stored events when a database at schema version 2 or 3 is migrated', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'sightline-activity-'));
     const path = join(directory, 'events.duckdb');
+    const rewind = async (statements: string) => {
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      await connection.run(statements);
+      connection.closeSync();
+      instance.closeSync();
+    };
     try {
       const first = await createDuckDbStore({ path });
       await first.append(storedEvents(3, 40));
       await first.close();
       // Back to schema version 2: no rollup, as a database written before it existed.
-      const instance = await DuckDBInstance.create(path);
-      const connection = await instance.connect();
-      await connection.run(
-        'DROP TABLE activity_hours; DELETE FROM schema_migrations WHERE version = 3',
+      await rewind(
+        'DROP TABLE activity_hours; DROP TABLE activity_events; DELETE FROM schema_migrations WHERE version >= 3',
       );
-      connection.closeSync();
-      instance.closeSync();
-      const migrated = await createDuckDbStore({ path });
-      stores.push(migrated);
-      expect(await expectRollupInStep(migrated)).toBeGreaterThan(10);
+      const fromTwo = await createDuckDbStore({ path });
+      expect(await expectRollupInStep(fromTwo)).toBeGreaterThan(10);
+      await fromTwo.close();
+      // Version 3: the rollup without signup and payment times, filled.
+      const three = migrations.find((migration) => migration.version === 3)!;
+      await rewind(
+        `DROP TABLE activity_hours; DROP TABLE activity_events; DELETE FROM schema_migrations WHERE version = 4;
+        ${three.sql}
+        INSERT INTO activity_hours (tenant, hour, user_id, anonymous_id, session_id, events,
+          revenue_count, revenue_micros, revenue_large)
+        SELECT tenant, date_trunc('hour', "timestamp"), coalesce(user_id, ''), coalesce(anonymous_id, ''),
+          coalesce(session_id, ''), count(*), 0, 0, 0 FROM events GROUP BY ALL`,
+      );
+      const fromThree = await createDuckDbStore({ path });
+      stores.push(fromThree);
+      expect(await expectRollupInStep(fromThree)).toBeGreaterThan(10);
+    } finally {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('is rebuilt for other signup and payment event names, and kept when none are given', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'sightline-activity-'));
+    const path = join(directory, 'events.duckdb');
+    const renamed = { signup: 'project_created', payment: 'signup_completed' };
+    try {
+      const first = await createDuckDbStore({ path });
+      await first.append(storedEvents(5, 60));
+      expect(first.activityEvents).toEqual({
+        signup: SETTINGS.signupEvent,
+        payment: SETTINGS.paymentEvent,
+      });
+      await first.close();
+      const second = await createDuckDbStore({ path, activityEvents: renamed });
+      expect(second.activityEvents).toEqual(renamed);
+      await expectRollupInStep(second, renamed);
+      // Appends and retention keep the new names' columns.
+      await second.append(
+        storedEvents(6, 20).map((row) => ({ ...row, messageId: `again-${row.messageId}` })),
+      );
+      await second.prune(Date.UTC(2024, 2, 3, 10, 30));
+      await expectRollupInStep(second, renamed);
+      const [held] = await second.query({
+        text: 'SELECT sum(payments) AS payments FROM activity_hours',
+        values: [],
+      });
+      expect(Number(held!.payments)).toBeGreaterThan(0);
+      await second.close();
+      // Opened without names (a CLI command): the rollup keeps the names it holds.
+      const third = await createDuckDbStore({ path });
+      stores.push(third);
+      expect(third.activityEvents).toEqual(renamed);
+      await expectRollupInStep(third, renamed);
     } finally {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       rmSync(directory, { recursive: true, force: true });
@@ -241,6 +314,24 @@ describe('metrics from activity_hours', () => {
   it('equal the same metrics from the events, in UTC and across daylight saving', async () => {
     const store = await openStore();
     await store.append(storedEvents(11, 250));
+    // Within one hour: a payment, the signup, a second payment. Converted (a payment at or after
+    // the signup), which the hour's first payment time alone would miss.
+    const at = (minute: number) => Date.UTC(2024, 2, 20, 12, minute);
+    await store.append(
+      [
+        [5, SETTINGS.paymentEvent],
+        [10, SETTINGS.signupEvent],
+        [20, SETTINGS.paymentEvent],
+      ].map(([minute, event]) =>
+        makeStoredEvent({
+          tenant: TENANT,
+          userId: 'hour-converter',
+          sessionId: 's-hour',
+          event: String(event),
+          timestamp: at(Number(minute)),
+        }),
+      ),
+    );
     const statements: string[] = [];
     const rollup = wrapStore(store, {});
     const recording: Store = {
@@ -251,6 +342,8 @@ describe('metrics from activity_hours', () => {
       },
     };
     const events = wrapStore(store, { activityHours: false });
+    // The rollup without the KPIs' event names: signup and payment times come from the events.
+    const otherNames = wrapStore(store, { activityEvents: { signup: 'x', payment: 'y' } });
     for (const tz of ['UTC', 'America/New_York']) {
       const range = resolveRange({ from: '2024-03-05', to: '2024-04-05', tz }, 400);
       const both = async <T>(compute: (store: Store) => Promise<T>) => {
@@ -263,6 +356,13 @@ describe('metrics from activity_hours', () => {
       const kpis = await both((s) => computeDashboard(s, TENANT, range, SETTINGS));
       expect(kpis.mau).toBeGreaterThan(0);
       expect(kpis.revenue).toBeGreaterThan(0);
+      expect(kpis.signups * kpis.conversion * kpis.newPayingUsers).toBeGreaterThan(0);
+      // With the KPIs' names the rollup answers them alone (ad spend, a query of its own, reads
+      // the events); with other names the events add the signup and payment times.
+      const rollupOnly = () =>
+        statements.filter((text) => text.includes('activity_hours')).join('\n');
+      expect(rollupOnly()).not.toMatch(/FROM events/);
+      expect(await computeDashboard(otherNames, TENANT, range, SETTINGS)).toEqual(kpis);
       for (const name of SERIES_NAMES) {
         for (const interval of ['day', 'week'] as const) {
           await both((s) => computeSeries(s, TENANT, { names: [name], range, interval }));
@@ -280,6 +380,9 @@ describe('metrics from activity_hours', () => {
         );
         expect(channels.filter((channel) => channel.utmSource !== null).length).toBeGreaterThan(1);
         expect(channels.some((channel) => channel.conversions > 0)).toBe(true);
+        expect(rollupOnly()).not.toMatch(/FROM events/);
+        const query = { range, model, paymentEvent: SETTINGS.paymentEvent };
+        expect(await computeAttribution(otherNames, TENANT, query)).toEqual({ channels });
       }
     }
   });

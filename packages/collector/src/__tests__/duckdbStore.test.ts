@@ -62,7 +62,7 @@ function batch(count: number, overrides: Partial<StoredEvent> = {}): StoredEvent
 }
 
 describe('migrations', () => {
-  it('create events, identity_links, daily_usage, erasure_audit, activity_hours and schema_migrations on a new file', async () => {
+  it('create events, identity_links, daily_usage, erasure_audit, activity_hours, activity_events and schema_migrations on a new file', async () => {
     const store = await openStore();
     await store.close();
 
@@ -71,6 +71,7 @@ describe('migrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
+      'activity_events',
       'activity_hours',
       'daily_usage',
       'erasure_audit',
@@ -112,34 +113,34 @@ describe('migrations', () => {
 
   it('apply only the missing versions and report them', async () => {
     const extra: Migration = {
-      version: 4,
+      version: 5,
       description: 'add a table',
       sql: 'CREATE TABLE extra (id INTEGER)',
     };
     await withConnection(':memory:', async (connection) => {
-      expect(await runMigrations(connection)).toEqual([1, 2, 3]);
+      expect(await runMigrations(connection)).toEqual([1, 2, 3, 4]);
       expect(await runMigrations(connection)).toEqual([]);
-      expect(await runMigrations(connection, [...migrations, extra])).toEqual([4]);
+      expect(await runMigrations(connection, [...migrations, extra])).toEqual([5]);
       expect(await runMigrations(connection, [...migrations, extra])).toEqual([]);
     });
   });
 
   it('roll back a failing migration entirely and name it in the error', async () => {
     const broken: Migration = {
-      version: 4,
+      version: 5,
       description: 'half-broken',
       sql: 'CREATE TABLE half (id INTEGER); SELECT no_such_column FROM half;',
     };
     await withConnection(':memory:', async (connection) => {
       await expect(runMigrations(connection, [...migrations, broken])).rejects.toThrow(
-        /Schema migration 4 \(half-broken\) failed/,
+        /Schema migration 5 \(half-broken\) failed/,
       );
       const tables = await connection.runAndReadAll(
         `SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'`,
       );
       expect(tables.getRowsJS()).toEqual([[0n]]);
       const versions = await connection.runAndReadAll('SELECT version FROM schema_migrations');
-      expect(versions.getRowsJS()).toEqual([[1], [2], [3]]);
+      expect(versions.getRowsJS()).toEqual([[1], [2], [3], [4]]);
     });
   });
 

@@ -2,18 +2,20 @@ import type { Store } from '../store/store';
 
 /**
  * A store that forwards everything to `inner`, except what `overrides` replaces: for tests that
- * record or delay appends to a real DuckDB store, or read it without its rollup.
+ * record or delay appends to a real DuckDB store, or read it without its rollup (or its signup and
+ * payment columns).
  *
  * @example
  * const slow = wrapStore(duckdb, { append: async (rows) => (await gate, duckdb.append(rows)) });
  */
 export function wrapStore(
   inner: Store,
-  overrides: Partial<Pick<Store, 'append' | 'ping' | 'activityHours'>>,
+  overrides: Partial<Pick<Store, 'append' | 'ping' | 'activityHours' | 'activityEvents'>>,
 ): Store {
   return {
     kind: inner.kind,
     activityHours: 'activityHours' in overrides ? overrides.activityHours : inner.activityHours,
+    activityEvents: 'activityEvents' in overrides ? overrides.activityEvents : inner.activityEvents,
     append: overrides.append ?? ((rows) => inner.append(rows)),
     query: (statement) => inner.query(statement),
     writeCsv: (statement, path) => inner.writeCsv(statement, path),

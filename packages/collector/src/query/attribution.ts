@@ -89,13 +89,14 @@ function standardRows(
     ${dialect.unpack(sql`c.channel`, 'utm_campaign')} AS utm_campaign,
     ${dialect.unpack(sql`c.channel`, 'referrer_domain')} AS referrer_domain`;
   if (usesActivityHours(store, range.tz, range, [])) {
-    // Touches, users, sessions and revenue from the hourly rollup; conversions, a few events,
-    // from the events.
+    // Touches, users, sessions and revenue from the hourly rollup; conversions too when it counts
+    // the payment event's name, else from the events.
     const inRange = (column: Sql) =>
       sql`${column} >= ${instant(range.startMs)} AND ${column} < ${instant(range.endMs)}`;
     const touch = query.model === 'first_touch' ? 'first' : 'last';
     const touchAt = raw(`${touch}_touch_at`);
     const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
+    const rolledPayments = store.activityEvents?.payment === query.paymentEvent;
     return store.query(
       render(sql`WITH ${linksCte(dialect, tenant)},
         credit AS (
@@ -110,13 +111,17 @@ function standardRows(
         sessions AS (
           SELECT ${USER_KEY} AS user_key, nullif(r.session_id, '') AS session_id,
             sum(r.revenue_count) AS revenue_count, sum(r.revenue_micros) AS revenue_micros,
-            sum(r.revenue_large) AS revenue_large, 0 AS conversions
-          FROM (SELECT ${ACTIVITY_IDS}, session_id, revenue_count, revenue_micros, revenue_large
+            sum(r.revenue_large) AS revenue_large,
+            ${rolledPayments ? sql`sum(r.payments)` : sql`0`} AS conversions
+          FROM (SELECT ${ACTIVITY_IDS}, session_id, revenue_count, revenue_micros, revenue_large, payments
             FROM activity_hours WHERE tenant = ${tenant} AND ${inRange(sql`hour`)}) AS r
           LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
           GROUP BY 1, 2
         ),
-        payments AS (
+        ${
+          rolledPayments
+            ? sql`e AS (SELECT * FROM sessions)`
+            : sql`payments AS (
           SELECT ${USER_KEY} AS user_key, count(*) AS conversions
           FROM events r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
           WHERE r.tenant = ${tenant} AND r.event = ${query.paymentEvent} AND ${inRange(sql`r."timestamp"`)}
@@ -125,7 +130,8 @@ function standardRows(
         e AS (
           SELECT * FROM sessions
           UNION ALL SELECT user_key, NULL, 0, 0, 0, conversions FROM payments
-        )
+        )`
+        }
         SELECT ${channelColumns},
           count(DISTINCT e.user_key) AS users,
           count(DISTINCT e.session_id) AS sessions,

@@ -327,7 +327,7 @@ function standardKpiRows(
   });
   return store.query(
     render(sql`WITH ${linksCte(dialect, tenant)},
-      ids AS (${activity ? activityIds(tenant, periods, settings, span) : eventIds(dialect, tenant, periods, settings, span.end)}),
+      ids AS (${activity ? activityIds(store, tenant, periods, settings, span) : eventIds(dialect, tenant, periods, settings, span.end)}),
       users AS (
         SELECT ${USER_KEY} AS user_key, min(first_seen) AS first_seen, ${joinSql(users, ', ')},
           min(first_paid) AS first_paid
@@ -370,10 +370,12 @@ function eventIds(
 
 /**
  * `ids` of {@link standardKpiRows} from the `activity_hours` rollup (bounds on whole hours, see
- * activity.ts), in three parts: activity from every rollup row, revenue from the rows that have
- * some, and the signup and payment times from those events alone.
+ * activity.ts): activity, and signup and payment times, from every rollup row; revenue from the
+ * rows that have some. When the rollup keeps other event names than the KPIs', the signup and
+ * payment times come from those events alone, in a third part.
  */
 function activityIds(
+  store: Store,
   tenant: string,
   periods: readonly KpiBounds[],
   settings: KpiSettings,
@@ -390,11 +392,17 @@ function activityIds(
       }),
       ', ',
     );
+  // The rollup keeps signup and payment times when its names are the KPIs' (see
+  // store/duckdb/activityHours.ts); else those come from the events of those names.
+  const rolled =
+    store.activityEvents?.signup === signupEvent && store.activityEvents?.payment === paymentEvent;
   const activityColumns: Record<string, Sql> = { first_seen: sql`min(hour)` };
   const revenueColumns: Record<string, Sql> = {};
-  const eventColumns: Record<string, Sql> = {
-    first_paid: sql`min("timestamp") FILTER (WHERE event = ${paymentEvent})`,
-  };
+  const eventColumns: Record<string, Sql> = {};
+  const named = rolled ? activityColumns : eventColumns;
+  named.first_paid = rolled
+    ? sql`min(payment_first_at)`
+    : sql`min("timestamp") FILTER (WHERE event = ${paymentEvent})`;
   periods.forEach(({ from, end: periodEnd, monthStart }, k) => {
     activityColumns[`last_${k}`] = sql`max(hour) FILTER (WHERE hour < ${periodEnd})`;
     activityColumns[`before_${k}`] = sql`max(hour) FILTER (WHERE hour < ${monthStart})`;
@@ -402,10 +410,12 @@ function activityIds(
     revenueColumns[`month_revenue_${k}`] = activityRevenue(
       sql`hour >= ${monthStart} AND hour < ${periodEnd}`,
     );
-    eventColumns[`signed_up_${k}`] =
-      sql`min("timestamp") FILTER (WHERE event = ${signupEvent} AND "timestamp" >= ${from} AND "timestamp" < ${periodEnd})`;
-    eventColumns[`last_paid_${k}`] =
-      sql`max("timestamp") FILTER (WHERE event = ${paymentEvent} AND "timestamp" < ${periodEnd})`;
+    named[`signed_up_${k}`] = rolled
+      ? sql`min(signup_first_at) FILTER (WHERE hour >= ${from} AND hour < ${periodEnd})`
+      : sql`min("timestamp") FILTER (WHERE event = ${signupEvent} AND "timestamp" >= ${from} AND "timestamp" < ${periodEnd})`;
+    named[`last_paid_${k}`] = rolled
+      ? sql`max(payment_last_at) FILTER (WHERE hour < ${periodEnd})`
+      : sql`max("timestamp") FILTER (WHERE event = ${paymentEvent} AND "timestamp" < ${periodEnd})`;
   });
   return sql`SELECT ${ACTIVITY_IDS}, ${part(activityColumns)}
     FROM activity_hours WHERE tenant = ${tenant} AND hour < ${end}
@@ -414,10 +424,14 @@ function activityIds(
     SELECT ${ACTIVITY_IDS}, ${part(revenueColumns)}
     FROM activity_hours
     WHERE tenant = ${tenant} AND revenue_count > 0 AND hour >= ${start} AND hour < ${end}
-    GROUP BY user_id, anonymous_id
+    GROUP BY user_id, anonymous_id${
+      rolled
+        ? sql``
+        : sql`
     UNION ALL
     SELECT user_id, anonymous_id, ${part(eventColumns)}
     FROM events
     WHERE tenant = ${tenant} AND "timestamp" < ${end} AND event IN (${signupEvent}, ${paymentEvent})
-    GROUP BY user_id, anonymous_id`;
+    GROUP BY user_id, anonymous_id`
+    }`;
 }

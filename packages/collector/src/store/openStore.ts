@@ -1,17 +1,22 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@sightline/core';
+import type { ActivityEvents } from './duckdb/activityHours';
 import type { Store } from './store';
 
 /**
  * Opens a store from its URL: `duckdb:<file>` or `duckdb::memory:`, optionally with
  * `?memory_limit=2GB` (DuckDB's buffer pool, default 1GB). Engines load lazily, so an app that
- * passes its own `Store` never loads DuckDB's native module.
+ * passes its own `Store` never loads DuckDB's native module. `activityEvents`: the KPIs' signup
+ * and payment event names, for DuckDB's rollup (see DuckDbStoreOptions).
  *
  * @example
  * const store = await openStore('duckdb:./.sightline/events.duckdb?memory_limit=512MB');
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(
+  url: string,
+  options: { activityEvents?: ActivityEvents } = {},
+): Promise<Store> {
   if (url.startsWith('duckdb:')) {
     const [location = '', query = ''] = url.slice('duckdb:'.length).split('?', 2);
     const path = location || ':memory:';
@@ -27,10 +32,10 @@ export async function openStore(url: string): Promise<Store> {
     const workerUrl = builtWorkerUrl();
     if (workerUrl) {
       const { createDuckDbWorkerStore } = await import('./duckdb/workerStore');
-      return createDuckDbWorkerStore({ path, memoryLimit, workerUrl });
+      return createDuckDbWorkerStore({ path, memoryLimit, workerUrl, ...options });
     }
     const { createDuckDbStore } = await import('./duckdb/duckdbStore');
-    return createDuckDbStore({ path, memoryLimit });
+    return createDuckDbStore({ path, memoryLimit, ...options });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { createPostgresStore } = await import('./postgres/postgresStore');

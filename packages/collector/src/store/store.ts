@@ -109,6 +109,11 @@ export interface Store {
    */
   readonly activityHours?: boolean;
   /**
+   * The signup and payment event names whose times the rollup keeps (DuckDB): the dashboard's
+   * KPIs and attribution's conversions read them from it when they are the KPIs' names.
+   */
+  readonly activityEvents?: { readonly signup: string; readonly payment: string };
+  /**
    * Commits `events` in one transaction. Resolves only after the commit, so a 200 that waits on
    * it means the events survive a crash. Events whose (tenant, messageId) is already stored, or
    * repeated within `events`, are not stored again. Events carrying both `anonymousId` and

@@ -1,3 +1,4 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { subjectActivity } from '../../privacy/subject';
 import { render, type Sql, sql } from '../../query/sql';
 
@@ -18,6 +19,12 @@ const TOUCH =
  * (`revenue_micros`), larger ones as doubles (`revenue_large`). The earliest and the latest
  * touch of the row's events (an event with UTM source or referrer domain: attribution's
  * channel) are kept with their times, for first- and last-touch attribution.
+ *
+ * For the dashboard's signup and payment KPIs and attribution's conversions, each row also keeps
+ * the time of its first event named like the KPIs' signup event, and the count, first and last
+ * time of its events named like their payment event. Which names those are is the store's
+ * {@link ActivityEvents}, recorded in `activity_events`; opening the store with other names
+ * rebuilds the rollup ({@link ensureActivityEvents}).
  */
 export const ACTIVITY_HOURS_DDL = `
   CREATE TABLE activity_hours (
@@ -34,18 +41,44 @@ export const ACTIVITY_HOURS_DDL = `
     first_touch ${TOUCH},
     last_touch_at TIMESTAMPTZ,
     last_touch ${TOUCH},
+    signup_first_at TIMESTAMPTZ,
+    payments BIGINT NOT NULL,
+    payment_first_at TIMESTAMPTZ,
+    payment_last_at TIMESTAMPTZ,
     PRIMARY KEY (tenant, hour, user_id, anonymous_id, session_id)
   )`;
 
+/** The event names whose times `activity_hours` keeps: the KPIs' signup and payment events. */
+export interface ActivityEvents {
+  signup: string;
+  payment: string;
+}
+
+/** The collector's default KPI event names (readOptions.ts). */
+export const DEFAULT_ACTIVITY_EVENTS: ActivityEvents = {
+  signup: 'signup_completed',
+  payment: 'payment_completed',
+};
+
+/** The names the rollup's signup and payment columns were computed for: one row. */
+export const ACTIVITY_EVENTS_DDL = `CREATE TABLE activity_events (
+    signup_event VARCHAR NOT NULL,
+    payment_event VARCHAR NOT NULL
+  )`;
+
 /** Rollup rows of the events `where` selects (a predicate over `events`), one per key. */
-function rollupOf(where: Sql): Sql {
+function rollupOf(where: Sql, names: ActivityEvents): Sql {
   return sql`SELECT tenant, date_trunc('hour', "timestamp") AS hour, coalesce(user_id, '') AS user_id,
       coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
       count(*) AS events, count(amount) AS revenue_count,
       coalesce(sum(CASE WHEN abs(amount) < 1e9 THEN CAST(floor(amount * 1000000 + 0.5) AS BIGINT) END), 0) AS revenue_micros,
       coalesce(sum(CASE WHEN abs(amount) >= 1e9 THEN amount END), 0) AS revenue_large,
       min(touch_at) AS first_touch_at, arg_min(touch, touch_at) AS first_touch,
-      max(touch_at) AS last_touch_at, arg_max(touch, touch_at) AS last_touch
+      max(touch_at) AS last_touch_at, arg_max(touch, touch_at) AS last_touch,
+      min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
+      count(*) FILTER (WHERE event = ${names.payment}) AS payments,
+      min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
+      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at
     FROM (
       SELECT *, CASE WHEN type = 'track' THEN revenue END AS amount,
         CASE WHEN utm_source IS NOT NULL OR referrer_domain IS NOT NULL THEN "timestamp" END AS touch_at,
@@ -56,10 +89,40 @@ function rollupOf(where: Sql): Sql {
     GROUP BY tenant, hour, user_id, anonymous_id, session_id`;
 }
 
-/** Fills `activity_hours` from every stored event (migration 3, on an existing database). */
-export const ACTIVITY_HOURS_BACKFILL = render(
-  sql`INSERT INTO activity_hours ${rollupOf(sql`true`)} ORDER BY tenant, hour`,
-).text;
+/**
+ * Makes `activity_hours` hold `names`' columns: when `names` is given and differs from the
+ * recorded ones, or none are recorded (a new or just migrated database), rebuilds the rollup from
+ * every stored event, in one transaction. Resolves with the names the rollup holds.
+ */
+export async function ensureActivityEvents(
+  connection: DuckDBConnection,
+  names: ActivityEvents | undefined,
+): Promise<ActivityEvents> {
+  const recorded = (
+    await connection.runAndReadAll('SELECT signup_event, payment_event FROM activity_events')
+  ).getRowsJS()[0];
+  const held = recorded && { signup: String(recorded[0]), payment: String(recorded[1]) };
+  const wanted = names ?? held ?? DEFAULT_ACTIVITY_EVENTS;
+  if (held && held.signup === wanted.signup && held.payment === wanted.payment) return held;
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    await connection.run('DELETE FROM activity_hours');
+    const fill = render(
+      sql`INSERT INTO activity_hours ${rollupOf(sql`true`, wanted)} ORDER BY tenant, hour`,
+    );
+    await connection.run(fill.text, fill.values as DuckDBValue[]);
+    await connection.run('DELETE FROM activity_events');
+    await connection.run('INSERT INTO activity_events VALUES ($1, $2)', [
+      wanted.signup,
+      wanted.payment,
+    ]);
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  return wanted;
+}
 
 /** The columns of one rollup row an append adds, computed from its stored rows. */
 export interface ActivityRow {
@@ -75,6 +138,11 @@ export interface ActivityRow {
   revenueLarge: number;
   firstTouch: Touch | undefined;
   lastTouch: Touch | undefined;
+  /** Time of the first signup event, Unix ms. */
+  signupFirstAt: number | undefined;
+  payments: number;
+  paymentFirstAt: number | undefined;
+  paymentLastAt: number | undefined;
 }
 
 /** A touch (an event with UTM source or referrer domain) and its time. */
@@ -91,6 +159,7 @@ export interface ActivityEvent {
   tenant: string;
   timestamp: number;
   type: string;
+  event: string | null;
   userId: string | null;
   anonymousId: string | null;
   sessionId: string | null;
@@ -104,10 +173,10 @@ export interface ActivityEvent {
 const HOUR_MS = 3_600_000;
 
 /**
- * The rollup rows of a batch of stored rows, as {@link ACTIVITY_HOURS_BACKFILL} computes them in
+ * The rollup rows of a batch of stored rows, as {@link ensureActivityEvents} computes them in
  * SQL (tests hold the two equal): computed in JavaScript so an append never reads `events` back.
  */
-export function activityRows(rows: readonly ActivityEvent[]): ActivityRow[] {
+export function activityRows(rows: readonly ActivityEvent[], names: ActivityEvents): ActivityRow[] {
   const byKey = new Map<string, ActivityRow>();
   for (const row of rows) {
     const hour = Math.floor(row.timestamp / HOUR_MS) * HOUR_MS;
@@ -129,6 +198,10 @@ export function activityRows(rows: readonly ActivityEvent[]): ActivityRow[] {
         revenueLarge: 0,
         firstTouch: undefined,
         lastTouch: undefined,
+        signupFirstAt: undefined,
+        payments: 0,
+        paymentFirstAt: undefined,
+        paymentLastAt: undefined,
       };
       byKey.set(key, entry);
     }
@@ -151,6 +224,18 @@ export function activityRows(rows: readonly ActivityEvent[]): ActivityRow[] {
       if (!entry.firstTouch || touch.at < entry.firstTouch.at) entry.firstTouch = touch;
       if (!entry.lastTouch || touch.at > entry.lastTouch.at) entry.lastTouch = touch;
     }
+    const at = row.timestamp;
+    if (
+      row.event === names.signup &&
+      (entry.signupFirstAt === undefined || at < entry.signupFirstAt)
+    )
+      entry.signupFirstAt = at;
+    if (row.event === names.payment) {
+      entry.payments++;
+      if (entry.paymentFirstAt === undefined || at < entry.paymentFirstAt)
+        entry.paymentFirstAt = at;
+      if (entry.paymentLastAt === undefined || at > entry.paymentLastAt) entry.paymentLastAt = at;
+    }
   }
   return [...byKey.values()];
 }
@@ -163,7 +248,9 @@ export const CREATE_ACTIVITY_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${ACTIV
   first_touch_at TIMESTAMPTZ, first_utm_source VARCHAR, first_utm_medium VARCHAR,
   first_utm_campaign VARCHAR, first_referrer_domain VARCHAR,
   last_touch_at TIMESTAMPTZ, last_utm_source VARCHAR, last_utm_medium VARCHAR,
-  last_utm_campaign VARCHAR, last_referrer_domain VARCHAR)`;
+  last_utm_campaign VARCHAR, last_referrer_domain VARCHAR,
+  signup_first_at TIMESTAMPTZ, payments BIGINT, payment_first_at TIMESTAMPTZ,
+  payment_last_at TIMESTAMPTZ)`;
 
 const touchOf = (prefix: 'first' | 'last') =>
   `CASE WHEN ${prefix}_touch_at IS NOT NULL THEN struct_pack(utm_source := ${prefix}_utm_source,
@@ -176,7 +263,8 @@ const touchOf = (prefix: 'first' | 'last') =>
  */
 export const INSERT_STAGED_ACTIVITY_SQL = `INSERT INTO activity_hours
   SELECT tenant, hour, user_id, anonymous_id, session_id, events, revenue_count, revenue_micros,
-    revenue_large, first_touch_at, ${touchOf('first')}, last_touch_at, ${touchOf('last')}
+    revenue_large, first_touch_at, ${touchOf('first')}, last_touch_at, ${touchOf('last')},
+    signup_first_at, payments, payment_first_at, payment_last_at
   FROM ${ACTIVITY_STAGING}
   ON CONFLICT DO UPDATE SET
     events = activity_hours.events + excluded.events,
@@ -194,7 +282,11 @@ export const INSERT_STAGED_ACTIVITY_SQL = `INSERT INTO activity_hours
       THEN excluded.last_touch ELSE activity_hours.last_touch END,
     last_touch_at = CASE WHEN activity_hours.last_touch_at IS NULL
       OR excluded.last_touch_at > activity_hours.last_touch_at
-      THEN excluded.last_touch_at ELSE activity_hours.last_touch_at END`;
+      THEN excluded.last_touch_at ELSE activity_hours.last_touch_at END,
+    signup_first_at = least(activity_hours.signup_first_at, excluded.signup_first_at),
+    payments = activity_hours.payments + excluded.payments,
+    payment_first_at = least(activity_hours.payment_first_at, excluded.payment_first_at),
+    payment_last_at = greatest(activity_hours.payment_last_at, excluded.payment_last_at)`;
 
 /**
  * Drops the rollup rows of one data subject; run in the erasure's transaction, before its
@@ -209,12 +301,13 @@ export function eraseActivity(tenant: string, userId: string): Sql {
  * After the events before `cutoff` were deleted: drop the rollup's hours up to the one `cutoff`
  * falls in, then rebuild that hour from the events left; run in the prune's transaction.
  */
-export function pruneActivity(cutoff: Sql): Sql[] {
+export function pruneActivity(cutoff: Sql, names: ActivityEvents): Sql[] {
   const hour = sql`date_trunc('hour', ${cutoff})`;
   return [
     sql`DELETE FROM activity_hours WHERE hour <= ${hour}`,
     sql`INSERT INTO activity_hours ${rollupOf(
       sql`"timestamp" >= ${hour} AND "timestamp" < ${hour} + INTERVAL 1 HOUR`,
+      names,
     )}`,
   ];
 }

@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { erasureSubjectHash, subjectEvents, subjectLinks } from '../../privacy/subject';
 import { render, type Sql, sql } from '../../query/sql';
-import { eraseActivity, pruneActivity } from './activityHours';
+import { type ActivityEvents, eraseActivity, pruneActivity } from './activityHours';
 
 /** Rows one deletion removed. */
 export interface Deleted {
@@ -50,16 +50,20 @@ export function eraseSubject(
  * transaction. `daily_usage` is kept.
  *
  * @example
- * await pruneBefore(writer, Date.now() - 90 * 86_400_000); // { events: 1042, identityLinks: 17 }
+ * await pruneBefore(writer, Date.now() - 90 * 86_400_000, names); // { events: 1042, identityLinks: 17 }
  */
-export function pruneBefore(connection: DuckDBConnection, cutoffMs: number): Promise<Deleted> {
+export function pruneBefore(
+  connection: DuckDBConnection,
+  cutoffMs: number,
+  activityEvents: ActivityEvents,
+): Promise<Deleted> {
   if (!Number.isFinite(cutoffMs)) {
     return Promise.reject(new RangeError(`prune needs a cutoff in Unix ms, got ${cutoffMs}`));
   }
   const cutoff = sql`make_timestamptz(CAST(${String(Math.round(cutoffMs * 1000))} AS BIGINT))`;
   return inTransaction(connection, async () => {
     const events = await run(connection, sql`DELETE FROM events WHERE "timestamp" < ${cutoff}`);
-    for (const statement of pruneActivity(cutoff)) await run(connection, statement);
+    for (const statement of pruneActivity(cutoff, activityEvents)) await run(connection, statement);
     const identityLinks = await run(
       connection,
       sql`DELETE FROM identity_links WHERE first_seen < ${cutoff} AND NOT EXISTS (

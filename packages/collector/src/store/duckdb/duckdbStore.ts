@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   StoreHistory,
 } from '../store';
+import { type ActivityEvents, ensureActivityEvents } from './activityHours';
 import { type Deleted, eraseSubject, inTransaction, pruneBefore, run } from './duckdbDeletes';
 import { DuckDbWriter } from './duckdbWriter';
 import { runMigrations } from './migrations';
@@ -34,6 +35,13 @@ export interface DuckDbStoreOptions {
    * process with the app (DuckDB's own default is 80 % of RAM).
    */
   memoryLimit?: string;
+  /**
+   * The KPIs' signup and payment event names, whose times the `activity_hours` rollup keeps for
+   * the dashboard (the collector passes its `kpis` options). Opening a file whose rollup holds
+   * other names rebuilds it from the events. Default: the names the file holds, or
+   * `signup_completed` and `payment_completed` for a new one.
+   */
+  activityEvents?: ActivityEvents;
 }
 
 /** Read connections of a store. */
@@ -91,7 +99,8 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     // app, so it gets a bounded share (spilling to disk past it). Validated above: a size.
     await writer.run(`SET GLOBAL memory_limit = '${memoryLimit}'`);
     await runMigrations(writer);
-    const writes = await DuckDbWriter.create(writer);
+    const activityEvents = await ensureActivityEvents(writer, options.activityEvents);
+    const writes = await DuckDbWriter.create(writer, activityEvents);
     // Two read connections: a page's requests overlap (one query's single-threaded phases, result
     // conversion and the next query's scan), as DuckDB runs queries of several connections at once.
     const readers: DuckDBConnection[] = [];
@@ -100,7 +109,7 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
       connections.push(reader);
       readers.push(reader);
     }
-    return new DuckDbStore(instance, writer, writes, readers);
+    return new DuckDbStore(instance, writer, writes, readers, activityEvents);
   } catch (error) {
     for (const connection of connections) connection.closeSync();
     instance.closeSync();
@@ -111,6 +120,7 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
 class DuckDbStore implements Store {
   readonly kind = 'duckdb';
   readonly activityHours = true;
+  readonly activityEvents: ActivityEvents;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #writes: DuckDbWriter;
@@ -123,7 +133,9 @@ class DuckDbStore implements Store {
     writer: DuckDBConnection,
     writes: DuckDbWriter,
     readers: readonly DuckDBConnection[],
+    activityEvents: ActivityEvents,
   ) {
+    this.activityEvents = activityEvents;
     this.#instance = instance;
     this.#writer = writer;
     this.#writes = writes;
@@ -139,7 +151,7 @@ class DuckDbStore implements Store {
   }
 
   prune(olderThanMs: number): Promise<Deleted> {
-    return this.#deleteOnWriter(() => pruneBefore(this.#writer, olderThanMs));
+    return this.#deleteOnWriter(() => pruneBefore(this.#writer, olderThanMs, this.activityEvents));
   }
 
   importHistory(history: StoreHistory): Promise<void> {

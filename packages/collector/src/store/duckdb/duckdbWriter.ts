@@ -9,6 +9,7 @@ import type { AppendResult, StoredEvent } from '../store';
 import {
   ACTIVITY_STAGING,
   type ActivityEvent,
+  type ActivityEvents,
   activityRows,
   CREATE_ACTIVITY_STAGING_SQL,
   INSERT_STAGED_ACTIVITY_SQL,
@@ -98,19 +99,36 @@ export class DuckDbWriter {
   readonly #recentKeys = createRecentMap<true>(RECENT_KEYS);
   /** Identity links committed lately, with the first_seen recorded for them. */
   readonly #recentLinks = createRecentMap<number>(RECENT_KEYS);
+  /** The signup and payment event names `activity_hours` keeps times of. */
+  readonly #activityEvents: ActivityEvents;
   /** `seq` of the next stored row: arrival order, for stable pagination. */
   #nextSeq: number;
 
-  private constructor(connection: DuckDBConnection, nextSeq: number) {
+  private constructor(
+    connection: DuckDBConnection,
+    activityEvents: ActivityEvents,
+    nextSeq: number,
+  ) {
     this.#connection = connection;
+    this.#activityEvents = activityEvents;
     this.#nextSeq = nextSeq;
   }
 
-  /** Prepares `connection` (scratch tables, next `seq`); the schema must be migrated. */
-  static async create(connection: DuckDBConnection): Promise<DuckDbWriter> {
+  /**
+   * Prepares `connection` (scratch tables, next `seq`); the schema must be migrated and
+   * `activity_hours` hold `activityEvents` (ensureActivityEvents).
+   */
+  static async create(
+    connection: DuckDBConnection,
+    activityEvents: ActivityEvents,
+  ): Promise<DuckDbWriter> {
     for (const sql of CREATE_STAGING_SQL) await connection.run(sql);
     const reader = await connection.runAndReadAll('SELECT coalesce(max(seq), 0) FROM events');
-    return new DuckDbWriter(connection, Number(reader.getRowsJS()[0]?.[0] ?? 0) + 1);
+    return new DuckDbWriter(
+      connection,
+      activityEvents,
+      Number(reader.getRowsJS()[0]?.[0] ?? 0) + 1,
+    );
   }
 
   /** Forgets remembered keys and links, after rows were deleted (erasure, retention). */
@@ -256,7 +274,7 @@ export class DuckDbWriter {
       await this.#appendTo(
         ACTIVITY_STAGING,
         (appender) => {
-          for (const row of activityRows(stored)) {
+          for (const row of activityRows(stored, this.#activityEvents)) {
             appender.appendVarchar(row.tenant);
             appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(row.hour)));
             appender.appendVarchar(row.userId);
@@ -280,6 +298,14 @@ export class DuckDbWriter {
                 else appender.appendVarchar(value);
               }
             }
+            const at = (ms: number | undefined) => {
+              if (ms === undefined) appender.appendNull();
+              else appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(ms)));
+            };
+            at(row.signupFirstAt);
+            appender.appendBigInt(BigInt(row.payments));
+            at(row.paymentFirstAt);
+            at(row.paymentLastAt);
             appender.endRow();
           }
         },

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ACTIVITY_HOURS_BACKFILL, ACTIVITY_HOURS_DDL } from './activityHours';
+import { ACTIVITY_EVENTS_DDL, ACTIVITY_HOURS_DDL } from './activityHours';
 
 /** One schema change, applied once per database, in ascending `version` order. */
 export interface Migration {
@@ -99,7 +99,32 @@ export const migrations: readonly Migration[] = [
   {
     version: 3,
     description: 'add activity_hours, the hourly activity rollup',
-    sql: `${ACTIVITY_HOURS_DDL};\n${ACTIVITY_HOURS_BACKFILL};`,
+    // The table as version 3 created it. Its backfill from the events is gone: version 4
+    // replaces the table, and the store fills it when it opens (ensureActivityEvents), so a
+    // database at version 2 ends as one at version 3 does.
+    sql: `CREATE TABLE activity_hours (
+      tenant VARCHAR NOT NULL,
+      hour TIMESTAMPTZ NOT NULL,
+      user_id VARCHAR NOT NULL,
+      anonymous_id VARCHAR NOT NULL,
+      session_id VARCHAR NOT NULL,
+      events BIGINT NOT NULL,
+      revenue_count BIGINT NOT NULL,
+      revenue_micros HUGEINT NOT NULL,
+      revenue_large DOUBLE NOT NULL,
+      first_touch_at TIMESTAMPTZ,
+      first_touch STRUCT(utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, referrer_domain VARCHAR),
+      last_touch_at TIMESTAMPTZ,
+      last_touch STRUCT(utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, referrer_domain VARCHAR),
+      PRIMARY KEY (tenant, hour, user_id, anonymous_id, session_id)
+    );`,
+  },
+  {
+    version: 4,
+    description:
+      'activity_hours keeps signup and payment times; activity_events records their names',
+    // The table is rebuilt from the events when the store opens (no names recorded yet).
+    sql: `DROP TABLE activity_hours;\n${ACTIVITY_HOURS_DDL};\n${ACTIVITY_EVENTS_DDL};`,
   },
 ];
 

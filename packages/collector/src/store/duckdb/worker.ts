@@ -29,7 +29,8 @@ if (!port) throw new Error('the DuckDB store worker must run in a worker thread'
 
 const opening: Promise<Store> = createDuckDbStore(workerData as DuckDbStoreOptions);
 opening.then(
-  () => port.postMessage({ id: 0, result: 'ready' }),
+  // The names its rollup holds, for the main thread's Store.activityEvents.
+  (store) => port.postMessage({ id: 0, result: store.activityEvents }),
   (error: unknown) => port.postMessage({ id: 0, error: describe(error) }),
 );
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AppendResult, Row, Store, StoredEvent } from '../store';
+import type { ActivityEvents } from './activityHours';
 
 interface Reply {
   id: number;
@@ -17,18 +18,23 @@ interface Reply {
 export async function createDuckDbWorkerStore(options: {
   path: string;
   memoryLimit?: string;
+  activityEvents?: ActivityEvents;
   workerUrl: URL;
 }): Promise<Store> {
   const worker = new Worker(options.workerUrl, {
-    workerData: { path: options.path, memoryLimit: options.memoryLimit },
+    workerData: {
+      path: options.path,
+      memoryLimit: options.memoryLimit,
+      activityEvents: options.activityEvents,
+    },
   });
   const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 1;
   let failure: Error | undefined;
   let closed = false;
 
-  const ready = new Promise<void>((resolve, reject) => {
-    waiting.set(0, { resolve: () => resolve(), reject });
+  const ready = new Promise<ActivityEvents>((resolve, reject) => {
+    waiting.set(0, { resolve: (names) => resolve(names as ActivityEvents), reject });
   });
   worker.on('message', (reply: Reply) => {
     const entry = waiting.get(reply.id);
@@ -46,7 +52,7 @@ export async function createDuckDbWorkerStore(options: {
   worker.on('exit', (code) => {
     if (!closed) fail(new Error(`the DuckDB store worker exited (code ${code})`));
   });
-  await ready;
+  const activityEvents = await ready;
 
   function call<T>(method: string, ...args: unknown[]): Promise<T> {
     if (failure) return Promise.reject(failure);
@@ -61,6 +67,7 @@ export async function createDuckDbWorkerStore(options: {
   return {
     kind: 'duckdb',
     activityHours: true,
+    activityEvents,
     append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
     query: (statement) => call<Row[]>('query', statement),
     writeCsv: (statement, path) => call<void>('writeCsv', statement, path),
