@@ -106,7 +106,9 @@ export async function ensureActivityEvents(
   if (held && held.signup === wanted.signup && held.payment === wanted.payment) return held;
   await connection.run('BEGIN TRANSACTION');
   try {
-    await connection.run('DELETE FROM activity_hours');
+    // A new table rather than DELETE: re-inserting the deleted keys of the primary key's index in
+    // the same transaction took 61 s at 10M events, against 6.7 s into an empty table.
+    await connection.run(`DROP TABLE activity_hours; ${ACTIVITY_HOURS_DDL}`);
     const fill = render(
       sql`INSERT INTO activity_hours ${rollupOf(sql`true`, wanted)} ORDER BY tenant, hour`,
     );
