@@ -89,6 +89,7 @@ export function createCollector(options: CollectorOptions): Collector {
           activityEvents: {
             signup: settings.kpis.signupEvent,
             payment: settings.kpis.paymentEvent,
+            adSpend: settings.kpis.adSpendEvent,
           },
         })
       : Promise.resolve(settings.store);

@@ -65,13 +65,18 @@ function storedEvents(seed: number, users: number): StoredEvent[] {
  */
 async function rollups(
   store: Store,
-  names = { signup: SETTINGS.signupEvent, payment: SETTINGS.paymentEvent },
+  names = {
+    signup: SETTINGS.signupEvent,
+    payment: SETTINGS.paymentEvent,
+    adSpend: SETTINGS.adSpendEvent,
+  },
 ): Promise<{ fresh: string[]; kept: string[] }> {
   const columns = `tenant, epoch_ms(hour) AS hour, user_id, anonymous_id, session_id, events,
     revenue_count, CAST(revenue_micros AS VARCHAR) AS revenue_micros, revenue_large,
     epoch_ms(first_touch_at) AS first_touch_at, first_touch, epoch_ms(last_touch_at) AS last_touch_at,
     last_touch, epoch_ms(signup_first_at) AS signup_first_at, payments,
-    epoch_ms(payment_first_at) AS payment_first_at, epoch_ms(payment_last_at) AS payment_last_at`;
+    epoch_ms(payment_first_at) AS payment_first_at, epoch_ms(payment_last_at) AS payment_last_at,
+    ad_spend_count, CAST(ad_spend_micros AS VARCHAR) AS ad_spend_micros, ad_spend_large`;
   const fresh = await store.query({
     text: `WITH keyed AS (
         SELECT tenant, time_bucket(INTERVAL 1 HOUR, "timestamp") AS hour,
@@ -80,6 +85,13 @@ async function rollups(
           CASE WHEN type = 'track' THEN revenue END AS amount,
           "timestamp" AS event_at,
           event IS NOT DISTINCT FROM $1 AS signup, event IS NOT DISTINCT FROM $2 AS payment,
+          CASE WHEN type = 'track' AND event = $3 THEN (CASE
+            WHEN json_type(properties -> '$.amount') IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+              THEN CAST(properties -> '$.amount' AS DOUBLE)
+            WHEN json_type(properties -> '$.amount') = 'VARCHAR'
+              AND regexp_full_match(trim(properties ->> '$.amount'), '-?[0-9]+([.][0-9]+)?')
+              THEN CAST(trim(properties ->> '$.amount') AS DOUBLE)
+          END) END AS spend,
           (utm_source IS NOT NULL OR referrer_domain IS NOT NULL) AS touched,
           {'utm_source': utm_source, 'utm_medium': utm_medium, 'utm_campaign': utm_campaign,
            'referrer_domain': referrer_domain} AS channel
@@ -97,11 +109,14 @@ async function rollups(
           min(event_at) FILTER (WHERE signup) AS signup_first_at,
           count(*) FILTER (WHERE payment) AS payments,
           min(event_at) FILTER (WHERE payment) AS payment_first_at,
-          max(event_at) FILTER (WHERE payment) AS payment_last_at
+          max(event_at) FILTER (WHERE payment) AS payment_last_at,
+          count(spend) AS ad_spend_count,
+          CAST(ifnull(sum(floor(spend * 1000000 + 0.5)) FILTER (WHERE abs(spend) < 1e9), 0) AS HUGEINT) AS ad_spend_micros,
+          ifnull(sum(spend) FILTER (WHERE abs(spend) >= 1e9), 0) AS ad_spend_large
         FROM keyed GROUP BY tenant, hour, user_id, anonymous_id, session_id
       )
       SELECT ${columns} FROM grouped ORDER BY ALL`,
-    values: [names.signup, names.payment],
+    values: [names.signup, names.payment, names.adSpend],
   });
   const kept = await store.query({
     text: `SELECT ${columns} FROM activity_hours ORDER BY ALL`,
@@ -113,7 +128,7 @@ async function rollups(
 
 async function expectRollupInStep(
   store: Store,
-  names?: { signup: string; payment: string },
+  names?: { signup: string; payment: string; adSpend: string },
 ): Promise<number> {
   const { fresh, kept } = await rollups(store, names);
   expect(kept).toEqual(fresh);
@@ -149,6 +164,48 @@ describe('activity_hours', () => {
     for (let at = 0; at < events.length; at += 300) await store.append(events.slice(at, at + 300));
     await store.append([extra[0]!]);
     await store.append([extra[1]!]);
+    // Ad spend amounts as the query reads them: numbers, decimal strings with spaces around,
+    // and values it does not count (exponents, words, booleans, objects, tabs, a page event).
+    const amounts: unknown[] = [
+      12.5,
+      '7',
+      ' 3.25 ',
+      '1e3',
+      'abc',
+      true,
+      null,
+      { n: 1 },
+      -4,
+      '\t8',
+      1e20,
+      2e9,
+      '0.1',
+      '-0.50',
+      '',
+      '12.',
+      '.5',
+      2.675,
+    ];
+    await store.append(
+      amounts.map((amount, index) =>
+        makeStoredEvent({
+          tenant: TENANT,
+          userId: 'marketing',
+          sessionId: 's-spend',
+          type: index === 3 ? 'page' : 'track',
+          event: SETTINGS.adSpendEvent,
+          timestamp: Date.UTC(2024, 2, 12, 9, index),
+          properties: JSON.stringify({ amount }),
+        }),
+      ),
+    );
+    const [spend] = await store.query({
+      text: `SELECT ad_spend_count AS count, CAST(ad_spend_micros AS VARCHAR) AS micros,
+          ad_spend_large AS large FROM activity_hours WHERE user_id = 'marketing'`,
+      values: [],
+    });
+    // 12.5, '7', ' 3.25 ', -4, 1e20, 2e9, '0.1', '-0.50', 2.675 ('1e3' is on a page event).
+    expect(spend).toEqual({ count: 9, micros: '21025000', large: 1e20 + 2e9 });
     const rows = await expectRollupInStep(store);
     expect(rows).toBeGreaterThan(100);
     const [merged] = await store.query({
@@ -247,13 +304,14 @@ describe('activity_hours', () => {
   it('is rebuilt for other signup and payment event names, and kept when none are given', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'sightline-activity-'));
     const path = join(directory, 'events.duckdb');
-    const renamed = { signup: 'project_created', payment: 'signup_completed' };
+    const renamed = { signup: 'project_created', payment: 'signup_completed', adSpend: 'Docs' };
     try {
       const first = await createDuckDbStore({ path });
       await first.append(storedEvents(5, 60));
       expect(first.activityEvents).toEqual({
         signup: SETTINGS.signupEvent,
         payment: SETTINGS.paymentEvent,
+        adSpend: SETTINGS.adSpendEvent,
       });
       await first.close();
       const second = await createDuckDbStore({ path, activityEvents: renamed });
@@ -332,6 +390,17 @@ describe('metrics from activity_hours', () => {
         }),
       ),
     );
+    await store.append(
+      [3, 9, 15, 21, 27].map((day) =>
+        makeStoredEvent({
+          tenant: TENANT,
+          userId: 'marketing',
+          event: SETTINGS.adSpendEvent,
+          timestamp: Date.UTC(2024, 2, day, 8),
+          properties: JSON.stringify({ amount: day % 2 === 0 ? String(day * 10.25) : day * 10.25 }),
+        }),
+      ),
+    );
     const statements: string[] = [];
     const rollup = wrapStore(store, {});
     const recording: Store = {
@@ -343,7 +412,9 @@ describe('metrics from activity_hours', () => {
     };
     const events = wrapStore(store, { activityHours: false });
     // The rollup without the KPIs' event names: signup and payment times come from the events.
-    const otherNames = wrapStore(store, { activityEvents: { signup: 'x', payment: 'y' } });
+    const otherNames = wrapStore(store, {
+      activityEvents: { signup: 'x', payment: 'y', adSpend: 'z' },
+    });
     for (const tz of ['UTC', 'America/New_York']) {
       const range = resolveRange({ from: '2024-03-05', to: '2024-04-05', tz }, 400);
       const both = async <T>(compute: (store: Store) => Promise<T>) => {
@@ -357,6 +428,7 @@ describe('metrics from activity_hours', () => {
       expect(kpis.mau).toBeGreaterThan(0);
       expect(kpis.revenue).toBeGreaterThan(0);
       expect(kpis.signups * kpis.conversion * kpis.newPayingUsers).toBeGreaterThan(0);
+      expect(kpis.acquisitionSpend).toBeGreaterThan(0);
       // With the KPIs' names the rollup answers them alone (ad spend, a query of its own, reads
       // the events); with other names the events add the signup and payment times.
       const rollupOnly = () =>

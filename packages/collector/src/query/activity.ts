@@ -1,5 +1,5 @@
 import type { Store } from '../store/store';
-import { type Sql, sql } from './sql';
+import { raw, type Sql, sql } from './sql';
 import { offsetSegments } from './time';
 
 const HOUR_MS = 3_600_000;
@@ -39,11 +39,16 @@ export function usesActivityHours(
 export const ACTIVITY_IDS = sql`nullif(user_id, '') AS user_id, nullif(anonymous_id, '') AS anonymous_id`;
 
 /**
- * Aggregate over rollup rows matching `filter`: the track revenue of their events, exactly as
- * `SqlDialect.sumAmounts` over those events' `revenue` gives it (NULL when none has one).
+ * Aggregate over rollup rows matching `filter`: the track revenue of their events (or, with
+ * `amount` `ad_spend`, the `properties.amount` of their ad spend events), exactly as
+ * `SqlDialect.sumAmounts` over those events' amounts gives it (NULL when none has one).
  */
-export function activityRevenue(filter: Sql = sql`true`): Sql {
-  return sql`CASE WHEN coalesce(sum(revenue_count) FILTER (WHERE ${filter}), 0) = 0 THEN NULL ELSE
-    CAST(coalesce(sum(revenue_micros) FILTER (WHERE ${filter}), 0) AS DOUBLE) / 1000000
-    + coalesce(sum(revenue_large) FILTER (WHERE ${filter}), 0) END`;
+export function activityRevenue(
+  filter: Sql = sql`true`,
+  amount: 'revenue' | 'ad_spend' = 'revenue',
+): Sql {
+  const column = (part: string) => raw(`${amount}_${part}`);
+  return sql`CASE WHEN coalesce(sum(${column('count')}) FILTER (WHERE ${filter}), 0) = 0 THEN NULL ELSE
+    CAST(coalesce(sum(${column('micros')}) FILTER (WHERE ${filter}), 0) AS DOUBLE) / 1000000
+    + coalesce(sum(${column('large')}) FILTER (WHERE ${filter}), 0) END`;
 }

@@ -199,7 +199,14 @@ export async function computeDashboards(
     spends =
       settings.acquisitionSpend !== undefined
         ? periods.map(() => settings.acquisitionSpend!)
-        : await standardAdSpend(dialect, store, tenant, settings.adSpendEvent, periods);
+        : await standardAdSpend(
+            dialect,
+            store,
+            tenant,
+            settings.adSpendEvent,
+            periods,
+            activity && store.activityEvents?.adSpend === settings.adSpendEvent,
+          );
   }
   return periods.map(({ range }, k) => dashboardOf(range, rows[k]!, spends[k]!));
 }
@@ -236,16 +243,34 @@ function dashboardOf(range: TimeRange, row: Row, acquisitionSpend: number): Dash
   };
 }
 
-/** Each period's sum of `properties.amount` of its `adSpendEvent` track events, in one query. */
+/**
+ * Each period's sum of `properties.amount` of its `adSpendEvent` track events, in one query: from
+ * the `activity_hours` rollup when `rollup` (it keeps that event's amounts and the bounds are
+ * whole hours), else from the events.
+ */
 async function standardAdSpend(
   dialect: SqlDialect,
   store: Store,
   tenant: string,
   adSpendEvent: string,
   periods: ReadonlyArray<{ bounds: KpiBounds; ms: Record<keyof KpiBounds, number> }>,
+  rollup: boolean,
 ): Promise<number[]> {
   const from = dialect.instant(Math.min(...periods.map(({ ms }) => ms.from)));
   const end = dialect.instant(Math.max(...periods.map(({ ms }) => ms.end)));
+  if (rollup) {
+    const sums = periods.map(
+      ({ bounds }, k) =>
+        sql`${dialect.double(
+          sql`coalesce(${activityRevenue(sql`hour >= ${bounds.from} AND hour < ${bounds.end}`, 'ad_spend')}, 0)`,
+        )} AS ${raw(`ad_spend_${k}`)}`,
+    );
+    const [row] = await store.query(
+      render(sql`SELECT ${joinSql(sums, ', ')} FROM activity_hours
+        WHERE tenant = ${tenant} AND ad_spend_count > 0 AND hour >= ${from} AND hour < ${end}`),
+    );
+    return periods.map((_, k) => Number(row?.[`ad_spend_${k}`] ?? 0));
+  }
   const sums = periods.map(
     ({ bounds }, k) =>
       sql`${dialect.double(

@@ -109,10 +109,14 @@ export interface Store {
    */
   readonly activityHours?: boolean;
   /**
-   * The signup and payment event names whose times the rollup keeps (DuckDB): the dashboard's
-   * KPIs and attribution's conversions read them from it when they are the KPIs' names.
+   * The signup, payment and ad spend event names the rollup keeps figures of (DuckDB): the
+   * dashboard's KPIs and attribution's conversions read them from it when they are the KPIs'.
    */
-  readonly activityEvents?: { readonly signup: string; readonly payment: string };
+  readonly activityEvents?: {
+    readonly signup: string;
+    readonly payment: string;
+    readonly adSpend: string;
+  };
   /**
    * Commits `events` in one transaction. Resolves only after the commit, so a 200 that waits on
    * it means the events survive a crash. Events whose (tenant, messageId) is already stored, or

@@ -1,5 +1,6 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { subjectActivity } from '../../privacy/subject';
+import { duckdbDialect } from '../../query/dialect';
 import { render, type Sql, sql } from '../../query/sql';
 
 /** A touch's channel, as `SqlDialect.pack` builds it for attribution. */
@@ -22,7 +23,9 @@ const TOUCH =
  *
  * For the dashboard's signup and payment KPIs and attribution's conversions, each row also keeps
  * the time of its first event named like the KPIs' signup event, and the count, first and last
- * time of its events named like their payment event. Which names those are is the store's
+ * time of its events named like their payment event; for acquisition spend, the
+ * `properties.amount` of its track events named like the ad spend event, in the same parts as
+ * revenue (read as `SqlDialect.jsonNumber` reads it). Which names those are is the store's
  * {@link ActivityEvents}, recorded in `activity_events`; opening the store with other names
  * rebuilds the rollup ({@link ensureActivityEvents}).
  */
@@ -45,25 +48,31 @@ export const ACTIVITY_HOURS_DDL = `
     payments BIGINT NOT NULL,
     payment_first_at TIMESTAMPTZ,
     payment_last_at TIMESTAMPTZ,
+    ad_spend_count BIGINT NOT NULL,
+    ad_spend_micros HUGEINT NOT NULL,
+    ad_spend_large DOUBLE NOT NULL,
     PRIMARY KEY (tenant, hour, user_id, anonymous_id, session_id)
   )`;
 
-/** The event names whose times `activity_hours` keeps: the KPIs' signup and payment events. */
+/** The event names `activity_hours` keeps figures of: the KPIs' signup, payment and ad spend events. */
 export interface ActivityEvents {
   signup: string;
   payment: string;
+  adSpend: string;
 }
 
 /** The collector's default KPI event names (readOptions.ts). */
 export const DEFAULT_ACTIVITY_EVENTS: ActivityEvents = {
   signup: 'signup_completed',
   payment: 'payment_completed',
+  adSpend: 'ad_spend',
 };
 
 /** The names the rollup's signup and payment columns were computed for: one row. */
 export const ACTIVITY_EVENTS_DDL = `CREATE TABLE activity_events (
     signup_event VARCHAR NOT NULL,
-    payment_event VARCHAR NOT NULL
+    payment_event VARCHAR NOT NULL,
+    ad_spend_event VARCHAR NOT NULL
   )`;
 
 /** Rollup rows of the events `where` selects (a predicate over `events`), one per key. */
@@ -78,9 +87,14 @@ function rollupOf(where: Sql, names: ActivityEvents): Sql {
       min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
       count(*) FILTER (WHERE event = ${names.payment}) AS payments,
       min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
-      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at
+      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at,
+      count(spend) AS ad_spend_count,
+      coalesce(sum(CASE WHEN abs(spend) < 1e9 THEN CAST(floor(spend * 1000000 + 0.5) AS BIGINT) END), 0) AS ad_spend_micros,
+      coalesce(sum(CASE WHEN abs(spend) >= 1e9 THEN spend END), 0) AS ad_spend_large
     FROM (
       SELECT *, CASE WHEN type = 'track' THEN revenue END AS amount,
+        CASE WHEN type = 'track' AND event = ${names.adSpend}
+          THEN ${duckdbDialect.jsonNumber(sql`properties`, 'amount')} END AS spend,
         CASE WHEN utm_source IS NOT NULL OR referrer_domain IS NOT NULL THEN "timestamp" END AS touch_at,
         struct_pack(utm_source := utm_source, utm_medium := utm_medium,
           utm_campaign := utm_campaign, referrer_domain := referrer_domain) AS touch
@@ -99,11 +113,17 @@ export async function ensureActivityEvents(
   names: ActivityEvents | undefined,
 ): Promise<ActivityEvents> {
   const recorded = (
-    await connection.runAndReadAll('SELECT signup_event, payment_event FROM activity_events')
+    await connection.runAndReadAll(
+      'SELECT signup_event, payment_event, ad_spend_event FROM activity_events',
+    )
   ).getRowsJS()[0];
-  const held = recorded && { signup: String(recorded[0]), payment: String(recorded[1]) };
+  const held = recorded && {
+    signup: String(recorded[0]),
+    payment: String(recorded[1]),
+    adSpend: String(recorded[2]),
+  };
   const wanted = names ?? held ?? DEFAULT_ACTIVITY_EVENTS;
-  if (held && held.signup === wanted.signup && held.payment === wanted.payment) return held;
+  if (held && sameActivityEvents(held, wanted)) return held;
   await connection.run('BEGIN TRANSACTION');
   try {
     // A new table rather than DELETE: re-inserting the deleted keys of the primary key's index in
@@ -114,9 +134,10 @@ export async function ensureActivityEvents(
     );
     await connection.run(fill.text, fill.values as DuckDBValue[]);
     await connection.run('DELETE FROM activity_events');
-    await connection.run('INSERT INTO activity_events VALUES ($1, $2)', [
+    await connection.run('INSERT INTO activity_events VALUES ($1, $2, $3)', [
       wanted.signup,
       wanted.payment,
+      wanted.adSpend,
     ]);
     await connection.run('COMMIT');
   } catch (error) {
@@ -145,6 +166,9 @@ export interface ActivityRow {
   payments: number;
   paymentFirstAt: number | undefined;
   paymentLastAt: number | undefined;
+  adSpendCount: number;
+  adSpendMicros: bigint;
+  adSpendLarge: number;
 }
 
 /** A touch (an event with UTM source or referrer domain) and its time. */
@@ -170,6 +194,8 @@ export interface ActivityEvent {
   utmMedium: string | null;
   utmCampaign: string | null;
   referrerDomain: string | null;
+  /** JSON text of the event's properties. */
+  properties: string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -204,6 +230,9 @@ export function activityRows(rows: readonly ActivityEvent[], names: ActivityEven
         payments: 0,
         paymentFirstAt: undefined,
         paymentLastAt: undefined,
+        adSpendCount: 0,
+        adSpendMicros: 0n,
+        adSpendLarge: 0,
       };
       byKey.set(key, entry);
     }
@@ -214,6 +243,13 @@ export function activityRows(rows: readonly ActivityEvent[], names: ActivityEven
       // The same double arithmetic as SQL's floor(amount * 1000000 + 0.5).
       if (Math.abs(amount) < 1e9) entry.revenueMicros += BigInt(Math.floor(amount * 1000000 + 0.5));
       else entry.revenueLarge += amount;
+    }
+    const spend =
+      row.type === 'track' && row.event === names.adSpend ? jsonAmount(row.properties) : null;
+    if (spend !== null) {
+      entry.adSpendCount++;
+      if (Math.abs(spend) < 1e9) entry.adSpendMicros += BigInt(Math.floor(spend * 1000000 + 0.5));
+      else entry.adSpendLarge += spend;
     }
     if (row.utmSource !== null || row.referrerDomain !== null) {
       const touch: Touch = {
@@ -242,6 +278,29 @@ export function activityRows(rows: readonly ActivityEvent[], names: ActivityEven
   return [...byKey.values()];
 }
 
+/** Whether two sets of {@link ActivityEvents} name the same events. */
+export function sameActivityEvents(a: ActivityEvents, b: ActivityEvents): boolean {
+  return a.signup === b.signup && a.payment === b.payment && a.adSpend === b.adSpend;
+}
+
+/**
+ * `properties.amount` of a stored event's JSON properties as `SqlDialect.jsonNumber` reads it in
+ * DuckDB: a JSON number, or a string holding a decimal number (`-?[0-9]+(.[0-9]+)?` once spaces
+ * around it are trimmed); anything else is null.
+ */
+export function jsonAmount(properties: string): number | null {
+  let value: unknown;
+  try {
+    value = (JSON.parse(properties) as Record<string, unknown> | null)?.amount;
+  } catch {
+    return null;
+  }
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return null;
+  const text = value.replace(/^ +| +$/g, '');
+  return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : null;
+}
+
 /** The append's scratch table of {@link activityRows}, one column per field. */
 export const ACTIVITY_STAGING = 'activity_hours_staging';
 export const CREATE_ACTIVITY_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${ACTIVITY_STAGING} (
@@ -252,7 +311,8 @@ export const CREATE_ACTIVITY_STAGING_SQL = `CREATE OR REPLACE TEMP TABLE ${ACTIV
   last_touch_at TIMESTAMPTZ, last_utm_source VARCHAR, last_utm_medium VARCHAR,
   last_utm_campaign VARCHAR, last_referrer_domain VARCHAR,
   signup_first_at TIMESTAMPTZ, payments BIGINT, payment_first_at TIMESTAMPTZ,
-  payment_last_at TIMESTAMPTZ)`;
+  payment_last_at TIMESTAMPTZ, ad_spend_count BIGINT, ad_spend_micros HUGEINT,
+  ad_spend_large DOUBLE)`;
 
 const touchOf = (prefix: 'first' | 'last') =>
   `CASE WHEN ${prefix}_touch_at IS NOT NULL THEN struct_pack(utm_source := ${prefix}_utm_source,
@@ -266,7 +326,8 @@ const touchOf = (prefix: 'first' | 'last') =>
 export const INSERT_STAGED_ACTIVITY_SQL = `INSERT INTO activity_hours
   SELECT tenant, hour, user_id, anonymous_id, session_id, events, revenue_count, revenue_micros,
     revenue_large, first_touch_at, ${touchOf('first')}, last_touch_at, ${touchOf('last')},
-    signup_first_at, payments, payment_first_at, payment_last_at
+    signup_first_at, payments, payment_first_at, payment_last_at, ad_spend_count, ad_spend_micros,
+    ad_spend_large
   FROM ${ACTIVITY_STAGING}
   ON CONFLICT DO UPDATE SET
     events = activity_hours.events + excluded.events,
@@ -288,7 +349,10 @@ export const INSERT_STAGED_ACTIVITY_SQL = `INSERT INTO activity_hours
     signup_first_at = least(activity_hours.signup_first_at, excluded.signup_first_at),
     payments = activity_hours.payments + excluded.payments,
     payment_first_at = least(activity_hours.payment_first_at, excluded.payment_first_at),
-    payment_last_at = greatest(activity_hours.payment_last_at, excluded.payment_last_at)`;
+    payment_last_at = greatest(activity_hours.payment_last_at, excluded.payment_last_at),
+    ad_spend_count = activity_hours.ad_spend_count + excluded.ad_spend_count,
+    ad_spend_micros = activity_hours.ad_spend_micros + excluded.ad_spend_micros,
+    ad_spend_large = activity_hours.ad_spend_large + excluded.ad_spend_large`;
 
 /**
  * Drops the rollup rows of one data subject; run in the erasure's transaction, before its

@@ -56,7 +56,7 @@ const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMN_LIST})
   SELECT ${COLUMN_LIST} FROM ${STAGING}
   ON CONFLICT DO NOTHING
   RETURNING tenant, epoch_ms("timestamp") AS ts, type, event, anonymous_id, user_id, previous_id,
-    session_id, revenue, utm_source, utm_medium, utm_campaign, referrer_domain`;
+    session_id, revenue, utm_source, utm_medium, utm_campaign, referrer_domain, properties`;
 
 /**
  * How many recently committed (tenant, messageId) keys, and identity links, the writer remembers.
@@ -218,6 +218,7 @@ export class DuckDbWriter {
         utmMedium: text(row[10]),
         utmCampaign: text(row[11]),
         referrerDomain: text(row[12]),
+        properties: String(row[13]),
       }));
       await connection.run(`DELETE FROM ${STAGING}`);
       // Links of duplicates too: a link is a fact about ids, true whichever copy carried it.
@@ -306,6 +307,9 @@ export class DuckDbWriter {
             appender.appendBigInt(BigInt(row.payments));
             at(row.paymentFirstAt);
             at(row.paymentLastAt);
+            appender.appendBigInt(BigInt(row.adSpendCount));
+            appender.appendHugeInt(row.adSpendMicros);
+            appender.appendDouble(row.adSpendLarge);
             appender.endRow();
           }
         },
