@@ -178,6 +178,28 @@ describe('createDuckDbStore', () => {
     );
   });
 
+  it('runs each read on the first free read connection, and closes after the reads under way', async () => {
+    const store = await openStore(':memory:');
+    const finished: string[] = [];
+    const read = (name: string, rows: number) =>
+      store
+        .query({ text: `SELECT sum(i) AS total FROM range(${rows}) t(i)`, values: [] })
+        .then(() => finished.push(name));
+    // A long read, a short one on the other connection, and, while both run, a medium one: it
+    // must not wait for the long read once the short one's connection is free again.
+    const long = read('long', 1_500_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const short = read('short', 1_000);
+    const medium = read('medium', 50_000_000);
+    await Promise.all([long, short, medium]);
+    expect(finished).toEqual(['short', 'medium', 'long']);
+    // Close waits for reads already running or waiting.
+    const pending = [read('a', 50_000_000), read('b', 50_000_000), read('c', 50_000_000)];
+    await store.close();
+    expect(finished.slice(3).sort()).toEqual(['a', 'b', 'c']);
+    await Promise.all(pending);
+  });
+
   it('works in memory', async () => {
     const store = await openStore(':memory:');
     await store.ping();

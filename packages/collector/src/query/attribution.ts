@@ -97,6 +97,8 @@ function standardRows(
     const touchAt = raw(`${touch}_touch_at`);
     const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
     const rolledPayments = store.activityEvents?.payment === query.paymentEvent;
+    // `e` has a row per rollup row in the range (and per payer, when payments come from the
+    // events): the final aggregate counts users and sessions distinctly and sums the rest.
     return store.query(
       render(sql`WITH ${linksCte(dialect, tenant)},
         credit AS (
@@ -108,30 +110,29 @@ function standardRows(
           LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
           GROUP BY 1
         ),
-        sessions AS (
-          SELECT ${USER_KEY} AS user_key, nullif(r.session_id, '') AS session_id,
-            sum(r.revenue_count) AS revenue_count, sum(r.revenue_micros) AS revenue_micros,
-            sum(r.revenue_large) AS revenue_large,
-            ${rolledPayments ? sql`sum(r.payments)` : sql`0`} AS conversions
-          FROM (SELECT ${ACTIVITY_IDS}, session_id, revenue_count, revenue_micros, revenue_large, payments
-            FROM activity_hours WHERE tenant = ${tenant} AND ${inRange(sql`hour`)}) AS r
-          LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
-          GROUP BY 1, 2
-        ),
         ${
           rolledPayments
-            ? sql`e AS (SELECT * FROM sessions)`
+            ? sql``
             : sql`payments AS (
           SELECT ${USER_KEY} AS user_key, count(*) AS conversions
           FROM events r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
           WHERE r.tenant = ${tenant} AND r.event = ${query.paymentEvent} AND ${inRange(sql`r."timestamp"`)}
           GROUP BY 1
-        ),
-        e AS (
-          SELECT * FROM sessions
-          UNION ALL SELECT user_key, NULL, 0, 0, 0, conversions FROM payments
-        )`
+        ),`
         }
+        e AS (
+          SELECT ${USER_KEY} AS user_key, nullif(r.session_id, '') AS session_id,
+            r.revenue_count, r.revenue_micros, r.revenue_large,
+            ${rolledPayments ? sql`r.payments` : sql`0`} AS conversions
+          FROM (SELECT ${ACTIVITY_IDS}, session_id, revenue_count, revenue_micros, revenue_large, payments
+            FROM activity_hours WHERE tenant = ${tenant} AND ${inRange(sql`hour`)}) AS r
+          LEFT JOIN links l ON l.anonymous_id = r.anonymous_id${
+            rolledPayments
+              ? sql``
+              : sql`
+          UNION ALL SELECT user_key, NULL, 0, 0, 0, conversions FROM payments`
+          }
+        )
         SELECT ${channelColumns},
           count(DISTINCT e.user_key) AS users,
           count(DISTINCT e.session_id) AS sessions,

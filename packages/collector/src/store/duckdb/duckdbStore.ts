@@ -63,8 +63,8 @@ const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
  * disk, power loss. `:memory:` stores keep nothing across restarts.
  *
  * Concurrency: writes go through one connection, one at a time (an internal promise chain), so
- * each `append` is its own transaction; reads use two more connections (each read goes to the one
- * with fewer waiting) and only ever see committed batches.
+ * each `append` is its own transaction; reads use two more connections (each read runs on the
+ * first one free) and only ever see committed batches.
  *
  * @example
  * const store = await createDuckDbStore({ path: '.sightline/events.duckdb' });
@@ -101,8 +101,9 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
     await runMigrations(writer);
     const activityEvents = await ensureActivityEvents(writer, options.activityEvents);
     const writes = await DuckDbWriter.create(writer, activityEvents);
-    // Two read connections: a page's requests overlap (one query's single-threaded phases, result
-    // conversion and the next query's scan), as DuckDB runs queries of several connections at once.
+    // Two read connections sharing one queue: a page's requests overlap (one query's
+    // single-threaded phases, result conversion and the next query's scan), as DuckDB runs
+    // queries of several connections at once.
     const readers: DuckDBConnection[] = [];
     for (let index = 0; index < READERS; index++) {
       const reader = await instance.connect();
@@ -124,7 +125,7 @@ class DuckDbStore implements Store {
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #writes: DuckDbWriter;
-  readonly #readers: ReadonlyArray<{ connection: DuckDBConnection; queue: SerialQueue }>;
+  readonly #readers: ConnectionPool;
   readonly #writeQueue = createSerialQueue();
   #closing: Promise<void> | undefined;
 
@@ -139,7 +140,7 @@ class DuckDbStore implements Store {
     this.#instance = instance;
     this.#writer = writer;
     this.#writes = writes;
-    this.#readers = readers.map((connection) => ({ connection, queue: createSerialQueue() }));
+    this.#readers = createConnectionPool(readers);
   }
 
   append(events: readonly StoredEvent[]): Promise<AppendResult> {
@@ -244,23 +245,18 @@ class DuckDbStore implements Store {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       // Let work accepted before close finish, then release the file lock.
-      await Promise.all([
-        this.#writeQueue.idle(),
-        ...this.#readers.map((reader) => reader.queue.idle()),
-      ]);
-      for (const reader of this.#readers) reader.connection.closeSync();
+      await Promise.all([this.#writeQueue.idle(), this.#readers.idle()]);
+      for (const connection of this.#readers.connections) connection.closeSync();
       this.#writer.closeSync();
       this.#instance.closeSync();
     })();
     return this.#closing;
   }
 
-  /** Runs `task` on the read connection with the fewest tasks waiting. */
+  /** Runs `task` on the first read connection that is free. */
   #read<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const reader = this.#readers.reduce((best, next) =>
-      next.queue.pending() < best.queue.pending() ? next : best,
-    );
-    return this.#run(reader.queue, () => task(reader.connection));
+    if (this.#closing) return Promise.reject(new Error('The DuckDB store is closed.'));
+    return this.#readers.run(task);
   }
 
   #run<T>(queue: SerialQueue, task: () => Promise<T>): Promise<T> {
@@ -288,28 +284,66 @@ function plainRow(row: Record<string, unknown>): Row {
   return row;
 }
 
+/** Read connections sharing one queue of tasks: each task runs on the first connection free. */
+interface ConnectionPool {
+  readonly connections: readonly DuckDBConnection[];
+  run<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** Resolves once every task run so far has settled. */
+  idle(): Promise<void>;
+}
+
+/**
+ * A {@link ConnectionPool}. Tasks are taken in arrival order by whichever connection finishes
+ * first, so a request never waits behind a long query on one connection while another is idle
+ * (the dashboard's last panel did, with a queue per connection chosen on arrival).
+ */
+function createConnectionPool(connections: readonly DuckDBConnection[]): ConnectionPool {
+  const free = [...connections];
+  const waiting: Array<(connection: DuckDBConnection) => void> = [];
+  let running = 0;
+  let settled: Array<() => void> = [];
+  const release = (connection: DuckDBConnection) => {
+    const next = waiting.shift();
+    if (next) return next(connection);
+    free.push(connection);
+    if (free.length === connections.length) {
+      for (const resolve of settled) resolve();
+      settled = [];
+    }
+  };
+  return {
+    connections,
+    async run(task) {
+      running++;
+      const connection =
+        free.pop() ?? (await new Promise<DuckDBConnection>((resolve) => waiting.push(resolve)));
+      try {
+        return await task(connection);
+      } finally {
+        running--;
+        release(connection);
+      }
+    },
+    idle: () =>
+      running === 0 ? Promise.resolve() : new Promise<void>((resolve) => settled.push(resolve)),
+  };
+}
+
 interface SerialQueue {
   /** Runs `task` after every task enqueued before it has settled. */
   enqueue<T>(task: () => Promise<T>): Promise<T>;
   /** Resolves once every task enqueued so far has settled. */
   idle(): Promise<void>;
-  /** Tasks enqueued and not settled yet. */
-  pending(): number;
 }
 
 function createSerialQueue(): SerialQueue {
   let tail: Promise<unknown> = Promise.resolve();
-  let pending = 0;
   return {
     enqueue(task) {
-      pending++;
-      const run = tail.then(task).finally(() => {
-        pending--;
-      });
+      const run = tail.then(task);
       tail = run.catch(() => {});
       return run;
     },
     idle: () => tail.then(() => {}),
-    pending: () => pending,
   };
 }
