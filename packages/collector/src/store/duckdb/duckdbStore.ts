@@ -36,10 +36,10 @@ export interface DuckDbStoreOptions {
    */
   memoryLimit?: string;
   /**
-   * The KPIs' signup and payment event names, whose times the `activity_hours` rollup keeps for
-   * the dashboard (the collector passes its `kpis` options). Opening a file whose rollup holds
+   * The KPIs' signup, payment and ad spend event names, whose times and amounts the
+   * `activity_hours` rollup keeps for the dashboard (the collector passes its `kpis` options). Opening a file whose rollup holds
    * other names rebuilds it from the events. Default: the names the file holds, or
-   * `signup_completed` and `payment_completed` for a new one.
+   * `signup_completed`, `payment_completed` and `ad_spend` for a new one.
    */
   activityEvents?: ActivityEvents;
 }
