@@ -324,22 +324,32 @@ describe('the dashboard', () => {
 
     await page.locator('.scope [name="tz"]').selectOption('America/New_York');
     await panelsReady(page);
-    expect((await scopeOf(page)).tz).toBe('America/New_York');
+    // The preset's last day is today in the new zone: between 00:00 and 05:00 UTC, the day before.
+    const zoned = await scopeOf(page);
+    expect(zoned.tz).toBe('America/New_York');
+    expect(zoned.from).toBe(shift(zoned.to, -6));
+    expect([to, shift(to, -1)]).toContain(zoned.to);
     await expectKpisMatch(page, 'globex');
 
-    await page.locator('.scope [name="from"]').fill(shift(to, -20));
+    await page.locator('.scope [name="from"]').fill(shift(zoned.to, -20));
     await panelsReady(page);
     expect(await page.locator('.scope [name="range"]').inputValue()).toBe('custom');
     await expectKpisMatch(page, 'globex');
     // A custom range is kept in the address: the link opens the same view.
     const link = page.url();
-    expect(new URL(link).hash).toBe(`#from=${shift(to, -20)}&to=${to}&tz=America%2FNew_York`);
+    expect(new URL(link).hash).toBe(
+      `#from=${shift(zoned.to, -20)}&to=${zoned.to}&tz=America%2FNew_York`,
+    );
     // A new tab has its own sessionStorage: sign in again; the admin's first tenant is shown.
     const linked = await context.newPage();
     await linked.goto(link);
     await signIn(linked, ADMIN_KEY);
     await panelsReady(linked);
-    expect(await scopeOf(linked)).toEqual({ from: shift(to, -20), to, tz: 'America/New_York' });
+    expect(await scopeOf(linked)).toEqual({
+      from: shift(zoned.to, -20),
+      to: zoned.to,
+      tz: 'America/New_York',
+    });
     await expectKpisMatch(linked, 'acme');
     await linked.close();
     await page.close();
