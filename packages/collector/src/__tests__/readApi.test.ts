@@ -205,6 +205,7 @@ describe('parameters', () => {
       { interval: 'week', from: DAY, to: DAY },
     ],
     ['bad attribution model', 'GET', `/v1/attribution?from=${DAY}&to=${DAY}&model=linear`],
+    ['unknown dashboard comparison', 'GET', `/v1/dashboard?from=${DAY}&to=${DAY}&compare=next`],
     ['usage with an ISO timestamp', 'GET', '/v1/usage?from=2024-05-01T00:00:00Z&to=2024-05-02'],
   ];
   for (const [name, method, path, body] of cases) {

@@ -35,6 +35,24 @@ export function usesActivityHours(
   );
 }
 
+/**
+ * Whether the store's rollup keeps the figures of these event names (the KPIs' signup, payment
+ * or ad spend event, see Store.activityEvents): queries read them from it only then.
+ *
+ * @example
+ * rollupKeeps(store, { payment: 'payment_completed' }); // true with the collector's defaults
+ */
+export function rollupKeeps(
+  store: Store,
+  names: Partial<Record<'signup' | 'payment' | 'adSpend', string>>,
+): boolean {
+  const kept = store.activityEvents;
+  return (
+    kept !== undefined &&
+    Object.entries(names).every(([kind, name]) => kept[kind as keyof typeof kept] === name)
+  );
+}
+
 /** A rollup row's ids as `events` has them (the rollup stores a missing id as `''`). */
 export const ACTIVITY_IDS = sql`nullif(user_id, '') AS user_id, nullif(anonymous_id, '') AS anonymous_id`;
 

@@ -1,5 +1,5 @@
 import type { Row, Store } from '../store/store';
-import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
+import { ACTIVITY_IDS, activityRevenue, rollupKeeps, usesActivityHours } from './activity';
 import { attributionRows } from './clickhouse/attribution';
 import { dialectOf } from './dialect';
 import { keyedEvents, linksCte, USER_KEY } from './keyedEvents';
@@ -96,7 +96,7 @@ function standardRows(
     const touch = query.model === 'first_touch' ? 'first' : 'last';
     const touchAt = raw(`${touch}_touch_at`);
     const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
-    const rolledPayments = store.activityEvents?.payment === query.paymentEvent;
+    const rolledPayments = rollupKeeps(store, { payment: query.paymentEvent });
     // `e` has a row per rollup row in the range (and per payer, when payments come from the
     // events): the final aggregate counts users and sessions distinctly and sums the rest.
     return store.query(

@@ -1,5 +1,5 @@
 import type { Row, Store } from '../store/store';
-import { ACTIVITY_IDS, activityRevenue, usesActivityHours } from './activity';
+import { ACTIVITY_IDS, activityRevenue, rollupKeeps, usesActivityHours } from './activity';
 import { adSpendRows, kpiRows } from './clickhouse/kpis';
 import { dialectOf, type SqlDialect } from './dialect';
 import { linksCte, USER_KEY } from './keyedEvents';
@@ -189,13 +189,12 @@ export async function computeDashboards(
         end: dialect.instant(Math.max(...periods.map(({ ms }) => ms.end))),
       },
     );
-    rows = periods.map((_, k) =>
-      Object.fromEntries(
-        Object.entries(row)
-          .filter(([name]) => name.endsWith(`_${k}`))
-          .map(([name, value]) => [name.slice(0, -`_${k}`.length), value]),
-      ),
-    );
+    // Columns `<name>_<k>` of the one row, as one row per period.
+    rows = periods.map(() => ({}) as Row);
+    for (const [column, value] of Object.entries(row)) {
+      const [, name, k] = /^(.*)_(\d+)$/.exec(column) ?? [];
+      if (name !== undefined) rows[Number(k)]![name] = value;
+    }
     spends =
       settings.acquisitionSpend !== undefined
         ? periods.map(() => settings.acquisitionSpend!)
@@ -205,7 +204,7 @@ export async function computeDashboards(
             tenant,
             settings.adSpendEvent,
             periods,
-            activity && store.activityEvents?.adSpend === settings.adSpendEvent,
+            activity && rollupKeeps(store, { adSpend: settings.adSpendEvent }),
           );
   }
   return periods.map(({ range }, k) => dashboardOf(range, rows[k]!, spends[k]!));
@@ -258,49 +257,47 @@ async function standardAdSpend(
 ): Promise<number[]> {
   const from = dialect.instant(Math.min(...periods.map(({ ms }) => ms.from)));
   const end = dialect.instant(Math.max(...periods.map(({ ms }) => ms.end)));
-  if (rollup) {
-    const sums = periods.map(
-      ({ bounds }, k) =>
-        sql`${dialect.double(
-          sql`coalesce(${activityRevenue(sql`hour >= ${bounds.from} AND hour < ${bounds.end}`, 'ad_spend')}, 0)`,
-        )} AS ${raw(`ad_spend_${k}`)}`,
-    );
-    const [row] = await store.query(
-      render(sql`SELECT ${joinSql(sums, ', ')} FROM activity_hours
-        WHERE tenant = ${tenant} AND ad_spend_count > 0 AND hour >= ${from} AND hour < ${end}`),
-    );
-    return periods.map((_, k) => Number(row?.[`ad_spend_${k}`] ?? 0));
-  }
-  const sums = periods.map(
-    ({ bounds }, k) =>
-      sql`${dialect.double(
-        sql`coalesce(${dialect.sumAmounts(
-          sql`CASE WHEN "timestamp" >= ${bounds.from} AND "timestamp" < ${bounds.end} THEN amount END`,
-        )}, 0)`,
-      )} AS ${raw(`ad_spend_${k}`)}`,
-  );
-  const [row] = await store.query(
-    render(sql`SELECT ${joinSql(sums, ', ')}
-      FROM (
+  const sum = ({ from: since, end: until }: KpiBounds) =>
+    rollup
+      ? activityRevenue(sql`hour >= ${since} AND hour < ${until}`, 'ad_spend')
+      : dialect.sumAmounts(
+          sql`CASE WHEN "timestamp" >= ${since} AND "timestamp" < ${until} THEN amount END`,
+        );
+  const source = rollup
+    ? sql`activity_hours
+        WHERE tenant = ${tenant} AND ad_spend_count > 0 AND hour >= ${from} AND hour < ${end}`
+    : sql`(
         SELECT "timestamp", ${dialect.jsonNumber(sql`properties`, 'amount')} AS amount FROM events
         WHERE tenant = ${tenant} AND type = 'track' AND event = ${adSpendEvent}
           AND "timestamp" >= ${from} AND "timestamp" < ${end}
-      ) AS spend`),
+      ) AS spend`;
+  const sums = periods.map(
+    ({ bounds }, k) =>
+      sql`${dialect.double(sql`coalesce(${sum(bounds)}, 0)`)} AS ${raw(`ad_spend_${k}`)}`,
   );
+  const [row] = await store.query(render(sql`SELECT ${joinSql(sums, ', ')} FROM ${source}`));
   return periods.map((_, k) => Number(row?.[`ad_spend_${k}`] ?? 0));
 }
 
 /**
- * The per-period columns of `ids` and `users` in {@link standardKpiRows}, in order: the latest
- * activity before the period's end and before its month's start, its revenue and month revenue,
- * its first signup and latest payment.
+ * The per-period columns of `ids` and `users` in {@link standardKpiRows} (`<name>_<k>` for period
+ * `k`), in order: the latest activity before the period's end and before its month's start, its
+ * revenue and month revenue, its first signup and latest payment; with how `users` merges a
+ * user's pairs and the column's type.
  */
-const PERIOD_COLUMNS = ['last', 'before', 'revenue', 'month_revenue', 'signed_up', 'last_paid'];
+const PERIOD_COLUMNS = [
+  { name: 'last', merge: 'max', type: 'TIMESTAMPTZ' },
+  { name: 'before', merge: 'max', type: 'TIMESTAMPTZ' },
+  { name: 'revenue', merge: 'sum', type: 'DOUBLE' },
+  { name: 'month_revenue', merge: 'sum', type: 'DOUBLE' },
+  { name: 'signed_up', merge: 'min', type: 'TIMESTAMPTZ' },
+  { name: 'last_paid', merge: 'max', type: 'TIMESTAMPTZ' },
+] as const;
 
-/** `name_k` for each period `k` of `count` periods, each column of {@link PERIOD_COLUMNS}. */
-function periodNames(count: number): string[] {
+/** {@link PERIOD_COLUMNS} of `count` periods, named `<name>_<k>`. */
+function periodColumns(count: number) {
   return Array.from({ length: count }, (_, k) =>
-    PERIOD_COLUMNS.map((name) => `${name}_${k}`),
+    PERIOD_COLUMNS.map((column) => ({ ...column, name: `${column.name}_${k}` })),
   ).flat();
 }
 
@@ -321,16 +318,10 @@ function standardKpiRows(
   activity: boolean,
   span: { start: Sql; end: Sql },
 ): Promise<Row[]> {
-  const users = periods.flatMap((_, k) => {
-    const column = (name: string) => raw(`${name}_${k}`);
-    return [
-      sql`max(${column('last')}) AS ${column('last')}`,
-      sql`max(${column('before')}) AS ${column('before')}`,
-      sql`${dialect.sumAmounts(column('revenue'))} AS ${column('revenue')}`,
-      sql`${dialect.sumAmounts(column('month_revenue'))} AS ${column('month_revenue')}`,
-      sql`min(${column('signed_up')}) AS ${column('signed_up')}`,
-      sql`max(${column('last_paid')}) AS ${column('last_paid')}`,
-    ];
+  const users = periodColumns(periods.length).map(({ name, merge }) => {
+    const column = raw(name);
+    const merged = merge === 'sum' ? dialect.sumAmounts(column) : sql`${raw(merge)}(${column})`;
+    return sql`${merged} AS ${column}`;
   });
   const totals = periods.flatMap((bounds, k) => {
     const column = (name: string) => raw(`${name}_${k}`);
@@ -407,20 +398,22 @@ function activityIds(
   { start, end }: { start: Sql; end: Sql },
 ): Sql {
   const { signupEvent, paymentEvent } = settings;
-  const names = periodNames(periods.length);
+  const columns = [
+    { name: 'first_seen', type: 'TIMESTAMPTZ' },
+    ...periodColumns(periods.length),
+    { name: 'first_paid', type: 'TIMESTAMPTZ' },
+  ];
   /** The select list of one part: its own columns by name, NULL (typed) for the others. */
   const part = (own: Record<string, Sql>) =>
     joinSql(
-      ['first_seen', ...names, 'first_paid'].map((name) => {
-        const type = /revenue/.test(name) ? 'DOUBLE' : 'TIMESTAMPTZ';
-        return sql`${own[name] ?? raw(`CAST(NULL AS ${type})`)} AS ${raw(name)}`;
-      }),
+      columns.map(
+        ({ name, type }) => sql`${own[name] ?? raw(`CAST(NULL AS ${type})`)} AS ${raw(name)}`,
+      ),
       ', ',
     );
   // The rollup keeps signup and payment times when its names are the KPIs' (see
   // store/duckdb/activityHours.ts); else those come from the events of those names.
-  const rolled =
-    store.activityEvents?.signup === signupEvent && store.activityEvents?.payment === paymentEvent;
+  const rolled = rollupKeeps(store, { signup: signupEvent, payment: paymentEvent });
   const activityColumns: Record<string, Sql> = { first_seen: sql`min(hour)` };
   const revenueColumns: Record<string, Sql> = {};
   const eventColumns: Record<string, Sql> = {};

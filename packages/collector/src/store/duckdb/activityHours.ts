@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { subjectActivity } from '../../privacy/subject';
 import { duckdbDialect } from '../../query/dialect';
-import { render, type Sql, sql } from '../../query/sql';
+import { raw, render, type Sql, sql } from '../../query/sql';
 
 /** A touch's channel, as `SqlDialect.pack` builds it for attribution. */
 const TOUCH =
@@ -68,7 +68,7 @@ export const DEFAULT_ACTIVITY_EVENTS: ActivityEvents = {
   adSpend: 'ad_spend',
 };
 
-/** The names the rollup's signup and payment columns were computed for: one row. */
+/** The names the rollup's signup, payment and ad spend columns were computed for: one row. */
 export const ACTIVITY_EVENTS_DDL = `CREATE TABLE activity_events (
     signup_event VARCHAR NOT NULL,
     payment_event VARCHAR NOT NULL,
@@ -79,18 +79,14 @@ export const ACTIVITY_EVENTS_DDL = `CREATE TABLE activity_events (
 function rollupOf(where: Sql, names: ActivityEvents): Sql {
   return sql`SELECT tenant, date_trunc('hour', "timestamp") AS hour, coalesce(user_id, '') AS user_id,
       coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
-      count(*) AS events, count(amount) AS revenue_count,
-      coalesce(sum(CASE WHEN abs(amount) < 1e9 THEN CAST(floor(amount * 1000000 + 0.5) AS BIGINT) END), 0) AS revenue_micros,
-      coalesce(sum(CASE WHEN abs(amount) >= 1e9 THEN amount END), 0) AS revenue_large,
+      count(*) AS events, ${amountParts(sql`amount`, 'revenue')},
       min(touch_at) AS first_touch_at, arg_min(touch, touch_at) AS first_touch,
       max(touch_at) AS last_touch_at, arg_max(touch, touch_at) AS last_touch,
       min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
       count(*) FILTER (WHERE event = ${names.payment}) AS payments,
       min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
       max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at,
-      count(spend) AS ad_spend_count,
-      coalesce(sum(CASE WHEN abs(spend) < 1e9 THEN CAST(floor(spend * 1000000 + 0.5) AS BIGINT) END), 0) AS ad_spend_micros,
-      coalesce(sum(CASE WHEN abs(spend) >= 1e9 THEN spend END), 0) AS ad_spend_large
+      ${amountParts(sql`spend`, 'ad_spend')}
     FROM (
       SELECT *, CASE WHEN type = 'track' THEN revenue END AS amount,
         CASE WHEN type = 'track' AND event = ${names.adSpend}
@@ -156,9 +152,8 @@ export interface ActivityRow {
   anonymousId: string;
   sessionId: string;
   events: number;
-  revenueCount: number;
-  revenueMicros: bigint;
-  revenueLarge: number;
+  /** Track revenue, in the parts of `revenue_count`, `revenue_micros` and `revenue_large`. */
+  revenue: AmountParts;
   firstTouch: Touch | undefined;
   lastTouch: Touch | undefined;
   /** Time of the first signup event, Unix ms. */
@@ -166,9 +161,30 @@ export interface ActivityRow {
   payments: number;
   paymentFirstAt: number | undefined;
   paymentLastAt: number | undefined;
-  adSpendCount: number;
-  adSpendMicros: bigint;
-  adSpendLarge: number;
+  /** `properties.amount` of ad spend events, in the same parts. */
+  adSpend: AmountParts;
+}
+
+/** Amounts as `SqlDialect.sumAmounts` adds them: how many, integer millionths below 1e9, larger ones. */
+export interface AmountParts {
+  count: number;
+  micros: bigint;
+  large: number;
+}
+
+/** Adds `amount` to `parts` with the same double arithmetic as {@link amountParts}' SQL. */
+function addAmount(parts: AmountParts, amount: number): void {
+  parts.count++;
+  if (Math.abs(amount) < 1e9) parts.micros += BigInt(Math.floor(amount * 1000000 + 0.5));
+  else parts.large += amount;
+}
+
+/** Aggregates `<prefix>_count`, `_micros` and `_large` of the amounts in `value` (NULLs skipped). */
+function amountParts(value: Sql, prefix: 'revenue' | 'ad_spend'): Sql {
+  const column = (part: string) => raw(`${prefix}_${part}`);
+  return sql`count(${value}) AS ${column('count')},
+      coalesce(sum(CASE WHEN abs(${value}) < 1e9 THEN CAST(floor(${value} * 1000000 + 0.5) AS BIGINT) END), 0) AS ${column('micros')},
+      coalesce(sum(CASE WHEN abs(${value}) >= 1e9 THEN ${value} END), 0) AS ${column('large')}`;
 }
 
 /** A touch (an event with UTM source or referrer domain) and its time. */
@@ -221,35 +237,22 @@ export function activityRows(rows: readonly ActivityEvent[], names: ActivityEven
         anonymousId,
         sessionId,
         events: 0,
-        revenueCount: 0,
-        revenueMicros: 0n,
-        revenueLarge: 0,
+        revenue: { count: 0, micros: 0n, large: 0 },
         firstTouch: undefined,
         lastTouch: undefined,
         signupFirstAt: undefined,
         payments: 0,
         paymentFirstAt: undefined,
         paymentLastAt: undefined,
-        adSpendCount: 0,
-        adSpendMicros: 0n,
-        adSpendLarge: 0,
+        adSpend: { count: 0, micros: 0n, large: 0 },
       };
       byKey.set(key, entry);
     }
     entry.events++;
-    const amount = row.type === 'track' ? row.revenue : null;
-    if (amount !== null) {
-      entry.revenueCount++;
-      // The same double arithmetic as SQL's floor(amount * 1000000 + 0.5).
-      if (Math.abs(amount) < 1e9) entry.revenueMicros += BigInt(Math.floor(amount * 1000000 + 0.5));
-      else entry.revenueLarge += amount;
-    }
-    const spend =
-      row.type === 'track' && row.event === names.adSpend ? jsonAmount(row.properties) : null;
-    if (spend !== null) {
-      entry.adSpendCount++;
-      if (Math.abs(spend) < 1e9) entry.adSpendMicros += BigInt(Math.floor(spend * 1000000 + 0.5));
-      else entry.adSpendLarge += spend;
+    if (row.type === 'track') {
+      if (row.revenue !== null) addAmount(entry.revenue, row.revenue);
+      const spend = row.event === names.adSpend ? jsonAmount(row.properties) : null;
+      if (spend !== null) addAmount(entry.adSpend, spend);
     }
     if (row.utmSource !== null || row.referrerDomain !== null) {
       const touch: Touch = {

@@ -37,9 +37,9 @@ export interface DuckDbStoreOptions {
   memoryLimit?: string;
   /**
    * The KPIs' signup, payment and ad spend event names, whose times and amounts the
-   * `activity_hours` rollup keeps for the dashboard (the collector passes its `kpis` options). Opening a file whose rollup holds
-   * other names rebuilds it from the events. Default: the names the file holds, or
-   * `signup_completed`, `payment_completed` and `ad_spend` for a new one.
+   * `activity_hours` rollup keeps for the dashboard (the collector passes its `kpis` options).
+   * Opening a file whose rollup holds other names rebuilds it from the events. Default: the
+   * names the file holds, or `signup_completed`, `payment_completed` and `ad_spend` for a new one.
    */
   activityEvents?: ActivityEvents;
 }
@@ -300,32 +300,32 @@ interface ConnectionPool {
 function createConnectionPool(connections: readonly DuckDBConnection[]): ConnectionPool {
   const free = [...connections];
   const waiting: Array<(connection: DuckDBConnection) => void> = [];
-  let running = 0;
-  let settled: Array<() => void> = [];
+  let idle: Array<() => void> = [];
   const release = (connection: DuckDBConnection) => {
     const next = waiting.shift();
     if (next) return next(connection);
     free.push(connection);
     if (free.length === connections.length) {
-      for (const resolve of settled) resolve();
-      settled = [];
+      for (const resolve of idle) resolve();
+      idle = [];
     }
   };
   return {
     connections,
     async run(task) {
-      running++;
       const connection =
         free.pop() ?? (await new Promise<DuckDBConnection>((resolve) => waiting.push(resolve)));
       try {
         return await task(connection);
       } finally {
-        running--;
         release(connection);
       }
     },
+    // Every connection free means nothing runs and nothing waits.
     idle: () =>
-      running === 0 ? Promise.resolve() : new Promise<void>((resolve) => settled.push(resolve)),
+      free.length === connections.length
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => idle.push(resolve)),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   ACTIVITY_STAGING,
   type ActivityEvent,
   type ActivityEvents,
+  type AmountParts,
   activityRows,
   CREATE_ACTIVITY_STAGING_SQL,
   INSERT_STAGED_ACTIVITY_SQL,
@@ -275,6 +276,15 @@ export class DuckDbWriter {
       await this.#appendTo(
         ACTIVITY_STAGING,
         (appender) => {
+          const appendAmount = (parts: AmountParts) => {
+            appender.appendBigInt(BigInt(parts.count));
+            appender.appendHugeInt(parts.micros);
+            appender.appendDouble(parts.large);
+          };
+          const appendInstant = (ms: number | undefined) => {
+            if (ms === undefined) appender.appendNull();
+            else appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(ms)));
+          };
           for (const row of activityRows(stored, this.#activityEvents)) {
             appender.appendVarchar(row.tenant);
             appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(row.hour)));
@@ -282,13 +292,9 @@ export class DuckDbWriter {
             appender.appendVarchar(row.anonymousId);
             appender.appendVarchar(row.sessionId);
             appender.appendBigInt(BigInt(row.events));
-            appender.appendBigInt(BigInt(row.revenueCount));
-            appender.appendHugeInt(row.revenueMicros);
-            appender.appendDouble(row.revenueLarge);
+            appendAmount(row.revenue);
             for (const touch of [row.firstTouch, row.lastTouch]) {
-              if (touch)
-                appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(touch.at)));
-              else appender.appendNull();
+              appendInstant(touch?.at);
               for (const value of [
                 touch?.utmSource,
                 touch?.utmMedium,
@@ -299,17 +305,11 @@ export class DuckDbWriter {
                 else appender.appendVarchar(value);
               }
             }
-            const at = (ms: number | undefined) => {
-              if (ms === undefined) appender.appendNull();
-              else appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(ms)));
-            };
-            at(row.signupFirstAt);
+            appendInstant(row.signupFirstAt);
             appender.appendBigInt(BigInt(row.payments));
-            at(row.paymentFirstAt);
-            at(row.paymentLastAt);
-            appender.appendBigInt(BigInt(row.adSpendCount));
-            appender.appendHugeInt(row.adSpendMicros);
-            appender.appendDouble(row.adSpendLarge);
+            appendInstant(row.paymentFirstAt);
+            appendInstant(row.paymentLastAt);
+            appendAmount(row.adSpend);
             appender.endRow();
           }
         },
