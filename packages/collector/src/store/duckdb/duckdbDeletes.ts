@@ -1,7 +1,8 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { erasureSubjectHash, subjectEvents, subjectLinks } from '../../privacy/subject';
 import { render, type Sql, sql } from '../../query/sql';
-import { type ActivityEvents, eraseActivity, pruneActivity } from './activityHours';
+import type { ActivityEvents } from '../activityRollup';
+import { eraseActivity, pruneActivity } from './activityHours';
 
 /** Rows one deletion removed. */
 export interface Deleted {

@@ -10,6 +10,7 @@ import {
 } from '@duckdb/node-api';
 import { ConfigurationError } from '@sightline/core';
 import { duckdbDialect } from '../../query/dialect';
+import type { ActivityEvents } from '../activityRollup';
 import { importHistoryStatements } from '../importHistory';
 import type {
   AppendResult,
@@ -20,7 +21,7 @@ import type {
   StoredEvent,
   StoreHistory,
 } from '../store';
-import { type ActivityEvents, ensureActivityEvents } from './activityHours';
+import { ensureActivityEvents } from './activityHours';
 import { type Deleted, eraseSubject, inTransaction, pruneBefore, run } from './duckdbDeletes';
 import { DuckDbWriter } from './duckdbWriter';
 import { runMigrations } from './migrations';

@@ -4,14 +4,16 @@ import {
   DuckDBDateValue,
   DuckDBTimestampTZValue,
 } from '@duckdb/node-api';
-import { EVENT_COLUMNS as COLUMNS, type ColumnKind } from '../eventColumns';
-import type { AppendResult, StoredEvent } from '../store';
 import {
-  ACTIVITY_STAGING,
   type ActivityEvent,
   type ActivityEvents,
   type AmountParts,
   activityRows,
+} from '../activityRollup';
+import { EVENT_COLUMNS as COLUMNS, type ColumnKind } from '../eventColumns';
+import type { AppendResult, StoredEvent } from '../store';
+import {
+  ACTIVITY_STAGING,
   CREATE_ACTIVITY_STAGING_SQL,
   INSERT_STAGED_ACTIVITY_SQL,
 } from './activityHours';

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import type { ActivityEvents } from '../activityRollup';
 import type { AppendResult, Row, Store, StoredEvent } from '../store';
-import type { ActivityEvents } from './activityHours';
 
 interface Reply {
   id: number;
