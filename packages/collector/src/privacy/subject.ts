@@ -29,7 +29,7 @@ export function subjectEvents(tenant: string, userId: string): Sql {
 }
 
 /**
- * The rows of the DuckDB store's `activity_hours` rollup that hold only events of the subject
+ * The rows of the `activity_hours` rollup (DuckDB, PostgreSQL) that hold only events of the subject
  * (see {@link subjectEvents}; the rollup keeps a missing user id as `''`).
  *
  * @example

@@ -5,16 +5,16 @@ import { offsetSegments } from './time';
 const HOUR_MS = 3_600_000;
 
 /**
- * Whether a query may read the DuckDB store's `activity_hours` rollup (events per tenant, UTC hour
- * and userId/anonymousId/sessionId, see store/duckdb/activityHours.ts) instead of `events`, and
- * get the same answer: the store keeps it, every instant the query compares event times with is a
+ * Whether a query may read the `activity_hours` rollup of the DuckDB and PostgreSQL stores (events
+ * per tenant, UTC hour and userId/anonymousId/sessionId, see store/activityRollup.ts) instead of
+ * `events`, and get the same answer: the store keeps it, every instant the query compares event times with is a
  * whole UTC hour, and so is every offset `tz` takes over `span` and every instant it changes.
  * Then an hour's events all fall on the same side of each bound and in the same local day.
  * Zones with half- or quarter-hour offsets (Asia/Kolkata, Asia/Kathmandu) and ranges given as
  * instants within an hour read the events.
  *
  * @example
- * usesActivityHours(store, 'Europe/Paris', range, [range.startMs, range.endMs]); // true on DuckDB
+ * usesActivityHours(store, 'Europe/Paris', range, [range.startMs, range.endMs]); // true but on ClickHouse
  */
 export function usesActivityHours(
   store: Store,
@@ -67,6 +67,6 @@ export function activityRevenue(
 ): Sql {
   const column = (part: string) => raw(`${amount}_${part}`);
   return sql`CASE WHEN coalesce(sum(${column('count')}) FILTER (WHERE ${filter}), 0) = 0 THEN NULL ELSE
-    CAST(coalesce(sum(${column('micros')}) FILTER (WHERE ${filter}), 0) AS DOUBLE) / 1000000
+    CAST(coalesce(sum(${column('micros')}) FILTER (WHERE ${filter}), 0) AS DOUBLE PRECISION) / 1000000
     + coalesce(sum(${column('large')}) FILTER (WHERE ${filter}), 0) END`;
 }

@@ -288,8 +288,8 @@ async function standardAdSpend(
 const PERIOD_COLUMNS = [
   { name: 'last', merge: 'max', type: 'TIMESTAMPTZ' },
   { name: 'before', merge: 'max', type: 'TIMESTAMPTZ' },
-  { name: 'revenue', merge: 'sum', type: 'DOUBLE' },
-  { name: 'month_revenue', merge: 'sum', type: 'DOUBLE' },
+  { name: 'revenue', merge: 'sum', type: 'DOUBLE PRECISION' },
+  { name: 'month_revenue', merge: 'sum', type: 'DOUBLE PRECISION' },
   { name: 'signed_up', merge: 'min', type: 'TIMESTAMPTZ' },
   { name: 'last_paid', merge: 'max', type: 'TIMESTAMPTZ' },
 ] as const;

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@sightline/core';
-import type { ActivityEvents } from './duckdb/activityHours';
+import type { ActivityEvents } from './activityRollup';
 import type { Store } from './store';
 
 /**
  * Opens a store from its URL: `duckdb:<file>` or `duckdb::memory:`, optionally with
  * `?memory_limit=2GB` (DuckDB's buffer pool, default 1GB). Engines load lazily, so an app that
- * passes its own `Store` never loads DuckDB's native module. `activityEvents`: the KPIs' signup
- * and payment event names, for DuckDB's rollup (see DuckDbStoreOptions).
+ * passes its own `Store` never loads DuckDB's native module. `activityEvents`: the KPIs' signup,
+ * payment and ad spend event names, for the DuckDB and PostgreSQL rollups (see DuckDbStoreOptions).
  *
  * @example
  * const store = await openStore('duckdb:./.sightline/events.duckdb?memory_limit=512MB');
@@ -39,7 +39,7 @@ export async function openStore(
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { createPostgresStore } = await import('./postgres/postgresStore');
-    return createPostgresStore({ url });
+    return createPostgresStore({ url, ...options });
   }
   if (url.startsWith('clickhouse://')) {
     const { createClickHouseStore } = await import('./clickhouse/clickhouseStore');

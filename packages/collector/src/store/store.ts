@@ -104,12 +104,13 @@ export interface Store {
   /** `duckdb`, `clickhouse` or `postgres`. */
   readonly kind: string;
   /**
-   * True when the store keeps the `activity_hours` rollup in step with `events` (DuckDB: see
-   * store/duckdb/activityHours.ts); activity metrics then read it where it gives the same answer.
+   * True when the store keeps the `activity_hours` rollup in step with `events` (DuckDB and
+   * PostgreSQL: see store/activityRollup.ts); activity metrics then read it where it gives the
+   * same answer.
    */
   readonly activityHours?: boolean;
   /**
-   * The signup, payment and ad spend event names the rollup keeps figures of (DuckDB): the
+   * The signup, payment and ad spend event names the rollup keeps figures of: the
    * dashboard's KPIs and attribution's conversions read them from it when they are the KPIs'.
    */
   readonly activityEvents?: {

@@ -44,11 +44,11 @@ describe('PostgreSQL store', () => {
     expect(store.kind).toBe('postgres');
     const again = await createPostgresStore({ url });
     const rows = await again.query(render(sql`SELECT version FROM schema_migrations ORDER BY 1`));
-    expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
     await again.close();
   });
 
-  it('upgrades a version 2 database with events to the covering index', async () => {
+  it('upgrades a version 2 database with events to the covering index and a filled rollup', async () => {
     const upgradeUrl = await server.createDatabase('store_upgrade');
     const pool = new pg.Pool({ connectionString: upgradeUrl, max: 1 });
     const client = await pool.connect();
@@ -66,9 +66,10 @@ describe('PostgreSQL store', () => {
         render(sql`SELECT
             (SELECT count(*) FROM pg_indexes WHERE indexname = 'events_tenant_timestamp_metrics') AS indexes,
             (SELECT max(version) FROM schema_migrations) AS version,
-            (SELECT count(*) FROM events WHERE tenant = 'upgrade') AS events`),
+            (SELECT count(*) FROM events WHERE tenant = 'upgrade') AS events,
+            (SELECT sum(events) FROM activity_hours WHERE tenant = 'upgrade') AS rolled_up`),
       );
-      expect(rows).toEqual([{ indexes: 1, version: 3, events: 1 }]);
+      expect(rows).toEqual([{ indexes: 1, version: 4, events: 1, rolled_up: 1 }]);
     } finally {
       await upgraded.close();
     }

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { triggerFunctionBody } from './activityHours';
 
 /** One schema change, applied once per database, in ascending `version` order. */
 export interface PostgresMigration {
@@ -110,6 +111,46 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       -- they scan this index (an index-only scan) instead of the whole table.
       CREATE INDEX events_tenant_timestamp_metrics ON events (tenant, "timestamp")
         INCLUDE (user_id, anonymous_id, type, event, revenue);
+    `,
+  },
+  {
+    version: 4,
+    description: 'add the activity_hours rollup, kept by a trigger on events',
+    sql: `
+      CREATE TABLE activity_hours (
+        tenant TEXT NOT NULL,
+        hour TIMESTAMPTZ NOT NULL,
+        user_id TEXT NOT NULL,
+        anonymous_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        events BIGINT NOT NULL,
+        revenue_count BIGINT NOT NULL,
+        revenue_micros NUMERIC NOT NULL,
+        revenue_large DOUBLE PRECISION NOT NULL,
+        first_touch_at TIMESTAMPTZ,
+        first_touch JSONB,
+        last_touch_at TIMESTAMPTZ,
+        last_touch JSONB,
+        signup_first_at TIMESTAMPTZ,
+        payments BIGINT NOT NULL,
+        payment_first_at TIMESTAMPTZ,
+        payment_last_at TIMESTAMPTZ,
+        ad_spend_count BIGINT NOT NULL,
+        ad_spend_micros NUMERIC NOT NULL,
+        ad_spend_large DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (tenant, hour, user_id, anonymous_id, session_id)
+      );
+      -- The names the rollup's signup, payment and ad spend columns are for: one row, written when
+      -- a collector fills the rollup (store/postgres/activityHours.ts).
+      CREATE TABLE activity_events (
+        signup_event TEXT NOT NULL,
+        payment_event TEXT NOT NULL,
+        ad_spend_event TEXT NOT NULL
+      );
+      CREATE FUNCTION sightline_activity_hours() RETURNS trigger LANGUAGE plpgsql AS $body$${triggerFunctionBody()}$body$;
+      CREATE TRIGGER events_activity_hours AFTER INSERT ON events
+        REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION sightline_activity_hours();
     `,
   },
 ];

@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { erasureSubjectHash, subjectEvents, subjectLinks } from '../../privacy/subject';
 import { postgresDialect } from '../../query/postgresDialect';
 import { render, type Sql, sql } from '../../query/sql';
+import { eraseActivity, pruneActivity } from './activityHours';
 import { withoutNul } from './postgresWriter';
 
 /** Rows one deletion removed. */
@@ -27,7 +28,8 @@ export function eraseSubject(
   const storedTenant = withoutNul(tenant);
   const storedUser = withoutNul(userId);
   return inTransaction(client, async () => {
-    // Events first: their predicate reads the links that the second statement deletes.
+    // Events and their rollup rows first: their predicates read the links deleted next.
+    await run(client, eraseActivity(storedTenant, storedUser));
     const events = await run(
       client,
       sql`DELETE FROM events WHERE ${subjectEvents(storedTenant, storedUser)}`,
@@ -60,6 +62,7 @@ export function pruneBefore(client: PoolClient, cutoffMs: number): Promise<Delet
   const cutoff = postgresDialect.instant(cutoffMs);
   return inTransaction(client, async () => {
     const events = await run(client, sql`DELETE FROM events WHERE "timestamp" < ${cutoff}`);
+    for (const statement of pruneActivity(cutoff)) await run(client, statement);
     const identityLinks = await run(
       client,
       sql`DELETE FROM identity_links WHERE first_seen < ${cutoff} AND NOT EXISTS (

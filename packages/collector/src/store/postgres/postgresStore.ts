@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import { postgresDialect } from '../../query/postgresDialect';
 import { render } from '../../query/sql';
+import type { ActivityEvents } from '../activityRollup';
 import { importHistoryStatements } from '../importHistory';
 import type {
   AppendResult,
@@ -12,6 +13,7 @@ import type {
   StoredEvent,
   StoreHistory,
 } from '../store';
+import { ensureActivityEvents } from './activityHours';
 import { csvRecord } from './csvRecord';
 import { runPostgresMigrations } from './migrations';
 import { eraseSubject, inTransaction, pruneBefore } from './postgresDeletes';
@@ -23,6 +25,12 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections for reads (appends and deletes use one more, one at a time). Default 4. */
   readConnections?: number;
+  /**
+   * The KPIs' signup, payment and ad spend event names the `activity_hours` rollup keeps figures
+   * of; other names than the recorded ones rebuild it on open. Default: the names recorded, or
+   * the collector's defaults on a new database.
+   */
+  activityEvents?: ActivityEvents;
 }
 
 /** Counts (int8) and numeric sums as numbers (exact up to 2^53), DATEs as `YYYY-MM-DD` text. */
@@ -65,12 +73,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   writes.on('error', () => {});
   try {
     const client = await writes.connect();
+    let activityEvents: ActivityEvents;
     try {
       await runPostgresMigrations(client);
+      activityEvents = await ensureActivityEvents(client, options.activityEvents);
     } finally {
       client.release();
     }
-    return new PostgresStore(reads, writes);
+    return new PostgresStore(reads, writes, activityEvents);
   } catch (error) {
     await Promise.allSettled([reads.end(), writes.end()]);
     throw error;
@@ -79,13 +89,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly activityHours = true;
+  readonly activityEvents: ActivityEvents;
   readonly #reads: pg.Pool;
   readonly #writes: pg.Pool;
   #writeTail: Promise<unknown> = Promise.resolve();
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
-  constructor(reads: pg.Pool, writes: pg.Pool) {
+  constructor(reads: pg.Pool, writes: pg.Pool, activityEvents: ActivityEvents) {
+    this.activityEvents = activityEvents;
     this.#reads = reads;
     this.#writes = writes;
   }

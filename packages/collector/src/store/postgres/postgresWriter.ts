@@ -26,11 +26,16 @@ const INSERT_EVENTS_SQL = `INSERT INTO events (${COLUMNS.map((c) => c.name).join
   ON CONFLICT DO NOTHING
   RETURNING tenant, epoch_ms("timestamp") AS ts, type, event`;
 
-/** A link seen again with an earlier event keeps the earliest time (events arrive out of order). */
+/**
+ * A link seen again with an earlier event keeps the earliest time (events arrive out of order).
+ * Rows go in key order, as do usage and rollup rows: two collectors appending at once then lock
+ * the rows they share in the same order, where batch order deadlocked (seen with two stores).
+ */
 const INSERT_LINKS_SQL = `INSERT INTO identity_links (tenant, anonymous_id, user_id, first_seen)
   SELECT tenant, anonymous_id, user_id, TIMESTAMPTZ 'epoch' + micros * INTERVAL '1 microsecond'
   FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]))
     AS links(tenant, anonymous_id, user_id, micros)
+  ORDER BY tenant, anonymous_id, user_id
   ON CONFLICT (tenant, anonymous_id, user_id)
     DO UPDATE SET first_seen = least(identity_links.first_seen, excluded.first_seen)`;
 
@@ -38,6 +43,7 @@ const INSERT_USAGE_SQL = `INSERT INTO daily_usage (tenant, day, event, count)
   SELECT tenant, DATE '1970-01-01' + day, event, count
   FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INTEGER[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]))
     AS usage(tenant, day, event, count)
+  ORDER BY tenant, day, event
   ON CONFLICT (tenant, day, event) DO UPDATE SET count = daily_usage.count + excluded.count`;
 
 const DAY_MS = 86_400_000;
