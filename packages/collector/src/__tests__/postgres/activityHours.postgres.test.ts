@@ -334,6 +334,23 @@ describe('PostgreSQL activity_hours', () => {
     }
   }, 120_000);
 
+  it('sees names another collector rebuilt the rollup for, so its queries stop reading them', async () => {
+    const url = await server.createDatabase('activity_refresh');
+    const running = await createPostgresStore({ url, activityEventsRefreshMs: 50 });
+    try {
+      expect(running.activityEvents).toEqual(NAMES);
+      const renamed = { signup: 'project_created', payment: 'signup_completed', adSpend: 'page' };
+      await (await createPostgresStore({ url, activityEvents: renamed })).close();
+      const deadline = Date.now() + 5_000;
+      while (running.activityEvents?.signup !== renamed.signup && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(running.activityEvents).toEqual(renamed);
+    } finally {
+      await running.close();
+    }
+  }, 60_000);
+
   it('gives the metrics the events give, reading the rollup', async () => {
     const url = await server.createDatabase('activity_metrics');
     const store = await createPostgresStore({ url });

@@ -123,6 +123,17 @@ function inlineValues(fragment: Sql): string {
   });
 }
 
+/** The event names recorded in `activity_events`, or undefined before the rollup was filled. */
+export async function recordedActivityEvents(
+  client: Pick<PoolClient, 'query'>,
+): Promise<ActivityEvents | undefined> {
+  const { rows } = await client.query<{ s: string; p: string; a: string }>(
+    'SELECT signup_event AS s, payment_event AS p, ad_spend_event AS a FROM activity_events LIMIT 1',
+  );
+  const [row] = rows;
+  return row && { signup: row.s, payment: row.p, adSpend: row.a };
+}
+
 /**
  * Makes `activity_hours` hold `names`' columns, as the DuckDB store's `ensureActivityEvents`
  * does: when `names` is given and differs from the recorded ones, or none are recorded, rebuilds
@@ -133,14 +144,7 @@ export async function ensureActivityEvents(
   client: PoolClient,
   names: ActivityEvents | undefined,
 ): Promise<ActivityEvents> {
-  const read = async () => {
-    const { rows } = await client.query<{ s: string; p: string; a: string }>(
-      'SELECT signup_event AS s, payment_event AS p, ad_spend_event AS a FROM activity_events LIMIT 1',
-    );
-    const [row] = rows;
-    return row && { signup: row.s, payment: row.p, adSpend: row.a };
-  };
-  const held = await read();
+  const held = await recordedActivityEvents(client);
   const wanted = names ?? held ?? DEFAULT_ACTIVITY_EVENTS;
   if (held && sameActivityEvents(held, wanted)) return held;
   await client.query('BEGIN');

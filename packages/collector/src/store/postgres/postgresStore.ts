@@ -13,7 +13,7 @@ import type {
   StoredEvent,
   StoreHistory,
 } from '../store';
-import { ensureActivityEvents } from './activityHours';
+import { ensureActivityEvents, recordedActivityEvents } from './activityHours';
 import { csvRecord } from './csvRecord';
 import { runPostgresMigrations } from './migrations';
 import { eraseSubject, inTransaction, pruneBefore } from './postgresDeletes';
@@ -31,6 +31,11 @@ export interface PostgresStoreOptions {
    * the collector's defaults on a new database.
    */
   activityEvents?: ActivityEvents;
+  /**
+   * How often the store re-reads the recorded names (ms, default 5000): another collector started
+   * with other names rebuilds the rollup for them, and queries must then see they changed.
+   */
+  activityEventsRefreshMs?: number;
 }
 
 /** Counts (int8) and numeric sums as numbers (exact up to 2^53), DATEs as `YYYY-MM-DD` text. */
@@ -80,7 +85,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     } finally {
       client.release();
     }
-    return new PostgresStore(reads, writes, activityEvents);
+    return new PostgresStore(
+      reads,
+      writes,
+      activityEvents,
+      options.activityEventsRefreshMs ?? 5_000,
+    );
   } catch (error) {
     await Promise.allSettled([reads.end(), writes.end()]);
     throw error;
@@ -90,17 +100,33 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly activityHours = true;
-  readonly activityEvents: ActivityEvents;
+  #activityEvents: ActivityEvents;
+  readonly #refresh: ReturnType<typeof setInterval>;
   readonly #reads: pg.Pool;
   readonly #writes: pg.Pool;
   #writeTail: Promise<unknown> = Promise.resolve();
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
-  constructor(reads: pg.Pool, writes: pg.Pool, activityEvents: ActivityEvents) {
-    this.activityEvents = activityEvents;
+  constructor(reads: pg.Pool, writes: pg.Pool, activityEvents: ActivityEvents, refreshMs: number) {
+    this.#activityEvents = activityEvents;
     this.#reads = reads;
     this.#writes = writes;
+    this.#refresh = setInterval(() => {
+      // A failed read changes nothing: the store's health shows on the next request.
+      this.#read(() => recordedActivityEvents(this.#reads)).then(
+        (names) => {
+          if (names) this.#activityEvents = names;
+        },
+        () => {},
+      );
+    }, refreshMs);
+    this.#refresh.unref();
+  }
+
+  /** The names the rollup holds figures of, as recorded when last read (see the refresh). */
+  get activityEvents(): ActivityEvents {
+    return this.#activityEvents;
   }
 
   append(events: readonly StoredEvent[]): Promise<AppendResult> {
@@ -185,6 +211,7 @@ class PostgresStore implements Store {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#refresh);
     this.#closing ??= (async () => {
       // Let work accepted before close finish, then disconnect.
       await Promise.allSettled([this.#writeTail, ...this.#pending]);
