@@ -152,19 +152,22 @@ export async function computeDashboards(
   let rows: Row[];
   let spends: number[];
   if (store.kind === 'clickhouse') {
-    rows = await Promise.all(
-      periods.map(async ({ range, bounds }) => {
-        const [row] = await kpiRows(store, tenant, bounds, settings, range.endMs);
-        return row ?? {};
-      }),
-    );
-    spends = await Promise.all(
-      periods.map(async ({ range }) => {
-        if (settings.acquisitionSpend !== undefined) return settings.acquisitionSpend;
-        const [row] = await adSpendRows(store, tenant, settings.adSpendEvent, range);
-        return Number(row?.ad_spend ?? 0);
-      }),
-    );
+    // Every period's KPIs in one query, and the ad spend queries beside it.
+    [rows, spends] = await Promise.all([
+      kpiRows(
+        store,
+        tenant,
+        periods.map(({ range, bounds }) => ({ bounds, endMs: range.endMs })),
+        settings,
+      ),
+      Promise.all(
+        periods.map(async ({ range }) => {
+          if (settings.acquisitionSpend !== undefined) return settings.acquisitionSpend;
+          const [row] = await adSpendRows(store, tenant, settings.adSpendEvent, range);
+          return Number(row?.ad_spend ?? 0);
+        }),
+      ),
+    ]);
   } else {
     const allMs = periods.flatMap(({ ms }) => Object.values(ms));
     const activity =

@@ -14,6 +14,13 @@ function utcDay(ms: number, offset: number): string {
  * table (it pushes no `WHERE` into a view) and runs in one thread. The range is also written on
  * `day`, the UTC day stored beside each timestamp and second in the sorting key, so the primary
  * key skips the other days (a day of margin on each side: `day` is the day of the unrounded time).
+ * `since` may be an instant in SQL (an expression of constants, such as the earliest of a query's
+ * bounds): its day is then computed by the server, which still skips the days before it.
+ *
+ * `prewhere`, a condition few rows meet on small columns, is checked first, on those columns
+ * alone: the others are read only from the blocks of rows that meet it. 18.16 moves a condition of
+ * `WHERE` there by itself, but not always the one few rows meet (the dashboard's ad spend took 4×
+ * as long at 10M events without its `prewhere`).
  *
  * Without `final`, rows are read as stored: a copy of an event inserted twice (two collectors, or
  * a retry beyond the recent-id window) and not merged yet is read twice. Copies of one message id
@@ -26,20 +33,30 @@ function utcDay(ms: number, offset: number): string {
  */
 export function eventRows(
   tenant: string,
-  range: { since?: number; until?: number; final?: boolean; alias?: 'e' } = {},
+  range: {
+    since?: number | Sql;
+    until?: number;
+    final?: boolean;
+    alias?: 'e';
+    prewhere?: Sql;
+  } = {},
 ): Sql {
   const table = raw(
     `event_rows${range.alias ? ` AS ${range.alias}` : ''}${range.final ? ' FINAL' : ''}`,
   );
+  const prewhere = range.prewhere ? sql` PREWHERE ${range.prewhere}` : sql``;
   const since =
     range.since === undefined
       ? sql``
-      : sql` AND day >= ${dialect.date(utcDay(range.since, -1))} AND "timestamp" >= ${dialect.instant(range.since)}`;
+      : typeof range.since === 'number'
+        ? sql` AND day >= ${dialect.date(utcDay(range.since, -1))} AND "timestamp" >= ${dialect.instant(range.since)}`
+        : sql` AND day >= addDays(toDate('1970-01-01'), toInt32(floor(${range.since} / ${raw(String(DAY_MS))})) - 1)
+          AND "timestamp" >= ${range.since}`;
   const until =
     range.until === undefined
       ? sql``
       : sql` AND day <= ${dialect.date(utcDay(range.until - 1, 1))} AND "timestamp" < ${dialect.instant(range.until)}`;
-  return sql`FROM ${table} WHERE tenant = ${tenant}${since}${until}`;
+  return sql`FROM ${table}${prewhere} WHERE tenant = ${tenant}${since}${until}`;
 }
 
 /**
@@ -55,7 +72,7 @@ export function uniqueEventRows(
   tenant: string,
   columns: readonly string[],
   where: Sql,
-  range: { since?: number; until?: number } = {},
+  range: { since?: number | Sql; until?: number; prewhere?: Sql } = {},
 ): Sql {
   for (const column of columns) {
     if (!/^[a-z_]+$/.test(column)) throw new Error(`not a column: ${column}`);
