@@ -90,7 +90,14 @@ describe('the browser SDK in Chromium, against the real collector', () => {
     await context.route(blocked, (route) => route.abort('internetdisconnected'));
     await context.setOffline(false);
     await open(page, '/app');
-    expect(await eventsOf(anonymousId).then(names)).toEqual(['page']);
+    // Nothing new arrives through the blocked route. A keepalive request the old page sends on
+    // pagehide can still slip past Playwright's routing while the page unloads (seen once in CI:
+    // `offline_1` stored before the unblock); delivered that way it must still arrive once.
+    const duringReload = names(await eventsOf(anonymousId));
+    expect(duringReload[0]).toBe('page');
+    for (const name of duringReload.slice(1)) {
+      expect(['offline_1', 'offline_2', 'offline_3']).toContain(name);
+    }
     await context.unroute(blocked);
     await flush(page);
     // The old page's queue is adopted at load, or, when Chromium runs the old page's pagehide

@@ -184,11 +184,15 @@ describe('sightline-collector report', () => {
     expect(cli.stdout()).toContain(
       `reports    1 schedules, 0 alert rules, scheduler on, history in ${join(directory, 'live', 'reports')}`,
     );
+    // The report is written to a temporary file, then renamed: wait for the final name (CI once
+    // listed the directory between the two).
+    const written = () =>
+      existsSync(out) ? readdirSync(out).filter((name) => !name.endsWith('.tmp')) : [];
     const deadline = Date.now() + 5_000;
-    while (!(existsSync(out) && readdirSync(out).length > 0) && Date.now() < deadline) {
+    while (written().length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(readdirSync(out)[0]).toMatch(/^tick_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
+    expect(written()[0]).toMatch(/^tick_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     const history = readFileSync(join(directory, 'live', 'reports', 'runs.jsonl'), 'utf8')
