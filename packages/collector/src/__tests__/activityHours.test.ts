@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { normalizeEvent } from '../ingest/normalize';
 import { usesActivityHours } from '../query/activity';
 import { computeAttribution } from '../query/attribution';
 import { computeDashboard } from '../query/kpis';
@@ -13,8 +12,7 @@ import { resolveRange } from '../query/time';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import { migrations } from '../store/duckdb/migrations';
 import type { Store, StoredEvent } from '../store/store';
-import { makeStoredEvent } from './storedEvent';
-import { generateEvents } from './synthetic/generator';
+import { generatedStoredEvents, makeStoredEvent } from './storedEvent';
 import { wrapStore } from './wrapStore';
 
 /**
@@ -44,19 +42,7 @@ async function openStore(): Promise<Store> {
 
 /** Generated events as the collector stores them (normalised, tenant `acme`). */
 function storedEvents(seed: number, users: number): StoredEvent[] {
-  return generateEvents({ seed, users, days: 40, start: '2024-03-01' }).map((raw, index) => {
-    const row = normalizeEvent(raw, index, {
-      tenant: TENANT,
-      receivedAt: Date.UTC(2024, 5, 1),
-      batchSentAt: undefined,
-      batchContext: undefined,
-      clientIp: undefined,
-      ipPolicy: 'drop',
-      piiFilter: undefined,
-    });
-    if ('reason' in row) throw new Error(`generated event ${index} rejected: ${row.message}`);
-    return row;
-  });
+  return generatedStoredEvents(seed, users, TENANT);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { normalizeEvent } from '../ingest/normalize';
 import type { StoredEvent } from '../store/store';
+import { generateEvents } from './synthetic/generator';
 
 /**
  * A valid track event row of tenant `default`, with a fresh `messageId`; `overrides` win.
@@ -38,4 +40,27 @@ export function makeStoredEvent(overrides: Partial<StoredEvent> = {}): StoredEve
     context: '{}',
     ...overrides,
   };
+}
+
+/**
+ * The generator's events (40 days from 2024-03-01) as the collector stores them: normalised, for
+ * `tenant`.
+ *
+ * @example
+ * await store.append(generatedStoredEvents(7, 120, 'acme'));
+ */
+export function generatedStoredEvents(seed: number, users: number, tenant: string): StoredEvent[] {
+  return generateEvents({ seed, users, days: 40, start: '2024-03-01' }).map((raw, index) => {
+    const row = normalizeEvent(raw, index, {
+      tenant,
+      receivedAt: Date.UTC(2024, 5, 1),
+      batchSentAt: undefined,
+      batchContext: undefined,
+      clientIp: undefined,
+      ipPolicy: 'drop',
+      piiFilter: undefined,
+    });
+    if ('reason' in row) throw new Error(`generated event ${index} rejected: ${row.message}`);
+    return row;
+  });
 }

@@ -181,3 +181,32 @@ export function jsonAmount(properties: string): number | null {
   const text = value.replace(/^ +| +$/g, '');
   return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : null;
 }
+
+/**
+ * The `ON CONFLICT` clause that merges rollup rows an insert adds into the rows of the same key
+ * already in `activity_hours` (`excluded`: the new ones); the same text in DuckDB and PostgreSQL.
+ */
+export const MERGE_ACTIVITY_ROWS = `ON CONFLICT (tenant, hour, user_id, anonymous_id, session_id) DO UPDATE SET
+    events = activity_hours.events + excluded.events,
+    revenue_count = activity_hours.revenue_count + excluded.revenue_count,
+    revenue_micros = activity_hours.revenue_micros + excluded.revenue_micros,
+    revenue_large = activity_hours.revenue_large + excluded.revenue_large,
+    first_touch = CASE WHEN activity_hours.first_touch_at IS NULL
+      OR excluded.first_touch_at < activity_hours.first_touch_at
+      THEN excluded.first_touch ELSE activity_hours.first_touch END,
+    first_touch_at = CASE WHEN activity_hours.first_touch_at IS NULL
+      OR excluded.first_touch_at < activity_hours.first_touch_at
+      THEN excluded.first_touch_at ELSE activity_hours.first_touch_at END,
+    last_touch = CASE WHEN activity_hours.last_touch_at IS NULL
+      OR excluded.last_touch_at > activity_hours.last_touch_at
+      THEN excluded.last_touch ELSE activity_hours.last_touch END,
+    last_touch_at = CASE WHEN activity_hours.last_touch_at IS NULL
+      OR excluded.last_touch_at > activity_hours.last_touch_at
+      THEN excluded.last_touch_at ELSE activity_hours.last_touch_at END,
+    signup_first_at = least(activity_hours.signup_first_at, excluded.signup_first_at),
+    payments = activity_hours.payments + excluded.payments,
+    payment_first_at = least(activity_hours.payment_first_at, excluded.payment_first_at),
+    payment_last_at = greatest(activity_hours.payment_last_at, excluded.payment_last_at),
+    ad_spend_count = activity_hours.ad_spend_count + excluded.ad_spend_count,
+    ad_spend_micros = activity_hours.ad_spend_micros + excluded.ad_spend_micros,
+    ad_spend_large = activity_hours.ad_spend_large + excluded.ad_spend_large`;

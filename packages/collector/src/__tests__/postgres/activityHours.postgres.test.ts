@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEvent } from '../../ingest/normalize';
 import { computeAttribution } from '../../query/attribution';
 import { computeDashboards, previousRange } from '../../query/kpis';
 import { postgresDialect } from '../../query/postgresDialect';
@@ -12,8 +11,7 @@ import { type ActivityEvents, activityRows } from '../../store/activityRollup';
 import { triggerFunctionBody } from '../../store/postgres/activityHours';
 import { createPostgresStore } from '../../store/postgres/postgresStore';
 import type { Store, StoredEvent } from '../../store/store';
-import { makeStoredEvent } from '../storedEvent';
-import { generateEvents } from '../synthetic/generator';
+import { generatedStoredEvents, makeStoredEvent } from '../storedEvent';
 import { wrapStore } from '../wrapStore';
 import { type PostgresServer, startPostgres } from './postgresServer';
 
@@ -47,19 +45,7 @@ afterAll(async () => {
 
 /** Generated events as the collector stores them (normalised, tenant `acme`). */
 function storedEvents(seed: number, users: number): StoredEvent[] {
-  return generateEvents({ seed, users, days: 40, start: '2024-03-01' }).map((raw, index) => {
-    const row = normalizeEvent(raw, index, {
-      tenant: TENANT,
-      receivedAt: Date.UTC(2024, 5, 1),
-      batchSentAt: undefined,
-      batchContext: undefined,
-      clientIp: undefined,
-      ipPolicy: 'drop',
-      piiFilter: undefined,
-    });
-    if ('reason' in row) throw new Error(`generated event ${index} rejected: ${row.message}`);
-    return row;
-  });
+  return generatedStoredEvents(seed, users, TENANT);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type ActivityEvents,
   amountParts,
   DEFAULT_ACTIVITY_EVENTS,
+  MERGE_ACTIVITY_ROWS,
   sameActivityEvents,
 } from '../activityRollup';
 
@@ -60,28 +61,6 @@ export function rollupSelect(source: Sql, names: Record<keyof ActivityEvents, Sq
     ORDER BY 1, 2, 3, 4, 5`;
 }
 
-/** Merges rows an insert adds into the rows already there (`excluded`: the new ones). */
-const MERGE = `ON CONFLICT (tenant, hour, user_id, anonymous_id, session_id) DO UPDATE SET
-    events = activity_hours.events + excluded.events,
-    revenue_count = activity_hours.revenue_count + excluded.revenue_count,
-    revenue_micros = activity_hours.revenue_micros + excluded.revenue_micros,
-    revenue_large = activity_hours.revenue_large + excluded.revenue_large,
-    first_touch = CASE WHEN activity_hours.first_touch_at IS NULL
-      OR excluded.first_touch_at < activity_hours.first_touch_at
-      THEN excluded.first_touch ELSE activity_hours.first_touch END,
-    first_touch_at = least(activity_hours.first_touch_at, excluded.first_touch_at),
-    last_touch = CASE WHEN activity_hours.last_touch_at IS NULL
-      OR excluded.last_touch_at > activity_hours.last_touch_at
-      THEN excluded.last_touch ELSE activity_hours.last_touch END,
-    last_touch_at = greatest(activity_hours.last_touch_at, excluded.last_touch_at),
-    signup_first_at = least(activity_hours.signup_first_at, excluded.signup_first_at),
-    payments = activity_hours.payments + excluded.payments,
-    payment_first_at = least(activity_hours.payment_first_at, excluded.payment_first_at),
-    payment_last_at = greatest(activity_hours.payment_last_at, excluded.payment_last_at),
-    ad_spend_count = activity_hours.ad_spend_count + excluded.ad_spend_count,
-    ad_spend_micros = activity_hours.ad_spend_micros + excluded.ad_spend_micros,
-    ad_spend_large = activity_hours.ad_spend_large + excluded.ad_spend_large`;
-
 /**
  * The trigger function's body: the rollup of the statement's inserted rows (`inserted`, its
  * transition table), merged into `activity_hours`. Nothing while no names are recorded (a
@@ -105,7 +84,7 @@ BEGIN
     RETURN NULL;
   END IF;
   INSERT INTO activity_hours ${text}
-  ${MERGE};
+  ${MERGE_ACTIVITY_ROWS};
   RETURN NULL;
 END;
 `;
