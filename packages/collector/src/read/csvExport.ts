@@ -7,6 +7,7 @@ import type { Store } from '../store/store';
 import { EVENT_CSV_HEADER, eventCsvSelect } from './apiEvent';
 import { after } from './eventFilters';
 import type { ReadContext } from './readContext';
+import { bigint, eventsBySeq, type SeqBounds, seqBounds } from './seqWindow';
 
 /** Rows of one export page: one CSV file written by the store, then streamed and deleted. */
 export const EXPORT_PAGE_ROWS = 10_000;
@@ -31,26 +32,26 @@ export async function exportResponse(
   limit: number,
 ): Promise<Response> {
   const { store } = context;
-  const [top] = await store.query(
-    render(sql`SELECT max(events.seq) AS newest, min(events.seq) AS oldest FROM events
-      WHERE ${where}`),
-  );
-  const seqs =
-    top?.newest === null || top?.newest === undefined
-      ? undefined
-      : { newest: Number(top.newest), oldest: Number(top.oldest) };
-  const matched = seqs ? await countFrom(store, where, seqs, limit) : 0;
+  const { tenant } = context.caller;
+  const seqs = await seqBounds(store, tenant, where);
+  const matched = seqs ? await countFrom(store, tenant, where, seqs, limit) : 0;
   const day = new Date(context.now).toISOString().slice(0, 10);
   // An admin's ?tenant= is free text: keep the header's quoted filename well-formed.
-  const tenant = context.caller.tenant.replace(/[^A-Za-z0-9._-]/g, '_');
+  const filename = tenant.replace(/[^A-Za-z0-9._-]/g, '_');
   const pinned = seqs ? sql`${where} AND events.seq <= ${bigint(seqs.newest)}` : where;
   return new Response(
-    csvStream(store, pinned, seqs ?? { newest: 0, oldest: 0 }, Math.min(limit, matched)),
+    csvStream(
+      store,
+      tenant,
+      pinned,
+      seqs ?? { newest: 0, oldest: 0, perEvent: 1 },
+      Math.min(limit, matched),
+    ),
     {
       status: 200,
       headers: {
         'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="sightline-events-${tenant}-${day}.csv"`,
+        'content-disposition': `attachment; filename="sightline-events-${filename}-${day}.csv"`,
         'cache-control': 'no-store',
         'x-sightline-row-limit': String(limit),
         'x-sightline-truncated': String(matched > limit),
@@ -59,30 +60,26 @@ export async function exportResponse(
   );
 }
 
-/** The seq values of the export's rows: the newest (pinned) and the oldest. */
-interface SeqSpan {
-  newest: number;
-  oldest: number;
-}
-
-/** An integer the code computed, typed as BIGINT so DuckDB compares it with `seq` directly. */
-function bigint(value: number): Sql {
-  return sql`CAST(${value} AS BIGINT)`;
-}
-
 /**
  * How many rows of `where` have `seq` ≤ `newest`, counted exactly up to `limit + 1` (any answer
  * above `limit` means "more than the export holds"). Rows are stored in `seq` order, so a count
- * over a window of `seq` values lets DuckDB skip every row group outside it by its min/max; the
- * window widens (×4) until it holds more than `limit` rows or reaches the oldest row.
+ * over a window of `seq` values lets DuckDB skip every row group outside it by its min/max (and
+ * ClickHouse read only the window's rows, see `eventsBySeq`); the window widens (×4) until it
+ * holds more than `limit` rows or reaches the oldest row.
  */
-async function countFrom(store: Store, where: Sql, seqs: SeqSpan, limit: number): Promise<number> {
-  let span = (limit + 1) * 2;
+async function countFrom(
+  store: Store,
+  tenant: string,
+  where: Sql,
+  seqs: SeqBounds,
+  limit: number,
+): Promise<number> {
+  let span = Math.ceil((limit + 1) * 2 * seqs.perEvent);
   for (;;) {
     const lowest = Math.max(seqs.oldest, seqs.newest + 1 - span);
     const [row] = await store.query(
-      render(sql`SELECT count(*) AS matched FROM events WHERE ${where}
-        AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(seqs.newest)}`),
+      render(sql`SELECT count(*) AS matched FROM ${eventsBySeq(store, tenant, lowest, seqs.newest)}
+        WHERE ${where} AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(seqs.newest)}`),
     );
     const matched = Number(row?.matched ?? 0);
     if (matched > limit || lowest === seqs.oldest) return matched;
@@ -103,8 +100,9 @@ interface PageFile {
  */
 function csvStream(
   store: Store,
+  tenant: string,
   where: Sql,
-  seqs: SeqSpan,
+  seqs: SeqBounds,
   rows: number,
 ): ReadableStream<Uint8Array> {
   const select = eventCsvSelect(dialectOf(store.kind));
@@ -116,7 +114,7 @@ function csvStream(
   let before: { seq: number; messageId: string } | undefined;
   /** Whether the last page written held every row that was left. */
   let exhausted = false;
-  let span = EXPORT_PAGE_ROWS * 2;
+  let span = Math.ceil(EXPORT_PAGE_ROWS * 2 * seqs.perEvent);
 
   /** Writes the next page into a file, or resolves undefined when none is left. */
   async function writePage(): Promise<PageFile | undefined> {
@@ -127,10 +125,12 @@ function csvStream(
     // below it, widened until it holds one or reaches the oldest row (other tenants' rows and
     // filters make the window's rows sparse). None: the page is everything that is left.
     let last: { seq: number; messageId: string } | undefined;
+    const highest = before?.seq ?? seqs.newest;
     for (;;) {
-      const lowest = Math.max(seqs.oldest, (before?.seq ?? seqs.newest) - span);
+      const lowest = Math.max(seqs.oldest, highest - span);
       const [row] = await store.query(
-        render(sql`SELECT events.seq AS seq, events.message_id AS "messageId" FROM events
+        render(sql`SELECT events.seq AS seq, events.message_id AS "messageId"
+          FROM ${eventsBySeq(store, tenant, lowest, highest)}
           WHERE ${rest} AND events.seq >= ${bigint(lowest)}
           ${order} LIMIT 1 OFFSET ${size - 1}`),
       );
@@ -141,14 +141,18 @@ function csvStream(
       if (lowest === seqs.oldest) break;
       span *= 4;
     }
+    // `rest` holds seq ≤ highest already (the pinned newest, or the cursor's condition).
+    const pageLowest = last?.seq ?? seqs.oldest;
+    const source = eventsBySeq(store, tenant, pageLowest, highest);
     const bounded = last
       ? sql`${rest} AND events.seq >= ${bigint(last.seq)} AND NOT ${after(last)}`
-      : rest;
+      : sql`${rest} AND events.seq >= ${bigint(pageLowest)}`;
     const pageRows = last
       ? size
       : Number(
-          (await store.query(render(sql`SELECT count(*) AS rows FROM events WHERE ${bounded}`)))[0]
-            ?.rows ?? 0,
+          (
+            await store.query(render(sql`SELECT count(*) AS rows FROM ${source} WHERE ${bounded}`))
+          )[0]?.rows ?? 0,
         );
     if (pageRows === 0) return undefined;
     planned += pageRows;
@@ -156,7 +160,10 @@ function csvStream(
     exhausted = last === undefined;
     directory ??= mkdtemp(join(tmpdir(), 'sightline-export-'));
     const path = join(await directory, `page-${pagesWritten++}.csv`);
-    await store.writeCsv(render(sql`SELECT ${select} FROM events WHERE ${bounded} ${order}`), path);
+    await store.writeCsv(
+      render(sql`SELECT ${select} FROM ${source} WHERE ${bounded} ${order}`),
+      path,
+    );
     return { path, rows: pageRows };
   }
 

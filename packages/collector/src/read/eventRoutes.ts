@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { json } from '../http/errors';
 import type { ResolvedCollectorOptions } from '../options';
 import { dialectOf } from '../query/dialect';
-import { render, sql } from '../query/sql';
+import { sql } from '../query/sql';
 import { eventSelect, toApiEvent } from './apiEvent';
 import { exportResponse } from './csvExport';
 import {
@@ -17,6 +17,7 @@ import {
 } from './eventFilters';
 import type { ReadRoute } from './readApi';
 import { parseParams } from './readContext';
+import { newestEvents } from './seqWindow';
 
 const LIST_MAX = 1_000;
 
@@ -55,12 +56,13 @@ export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
           ...query,
           ...eventRange(query, maxRangeDays),
         });
-        const later =
-          query.cursor === undefined ? sql`` : sql` AND ${after(decodeCursor(query.cursor))}`;
-        const rows = await context.store.query(
-          render(sql`SELECT ${eventSelect(dialect)} FROM events WHERE ${where}${later}
-            ORDER BY events.seq DESC, events.message_id DESC LIMIT ${limit + 1}`),
-        );
+        const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+        const rows = await newestEvents(context.store, context.caller.tenant, {
+          select: eventSelect(dialect),
+          where: cursor ? sql`${where} AND ${after(cursor)}` : where,
+          count: limit + 1,
+          atMost: cursor?.seq,
+        });
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
         const nextCursor =

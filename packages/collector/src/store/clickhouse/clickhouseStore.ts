@@ -184,6 +184,7 @@ class ClickHouseStore implements Store {
       const events = await count(connection, 'events', eventsWhere);
       const identityLinks = await count(connection, 'identity_links', linksWhere);
       await deleteRows(connection, 'event_rows', eventsWhere);
+      await deleteRows(connection, 'event_seq_rows', eventsWhere);
       await deleteRows(connection, 'identity_link_rows', linksWhere);
       await connection.insert('erasure_audit', [
         {
@@ -211,6 +212,7 @@ class ClickHouseStore implements Store {
       const eventsWhere = `"timestamp" < ${cutoff}`;
       const events = await count(connection, 'events', eventsWhere);
       await deleteRows(connection, 'event_rows', eventsWhere);
+      await deleteRows(connection, 'event_seq_rows', eventsWhere);
       const stale = await connection.rows(
         `SELECT tenant, anonymous_id, user_id FROM identity_links
          WHERE first_seen < ${cutoff} AND (tenant, anonymous_id) NOT IN (
