@@ -84,10 +84,11 @@ function standardRows(
   const credit = sql`credit AS (
     SELECT user_key, ${credited} AS channel FROM touches GROUP BY user_key
   )`;
-  const channelColumns = sql`${dialect.unpack(sql`c.channel`, 'utm_source')} AS utm_source,
-    ${dialect.unpack(sql`c.channel`, 'utm_medium')} AS utm_medium,
-    ${dialect.unpack(sql`c.channel`, 'utm_campaign')} AS utm_campaign,
-    ${dialect.unpack(sql`c.channel`, 'referrer_domain')} AS referrer_domain`;
+  const columnsOf = (packed: Sql) => sql`${dialect.unpack(packed, 'utm_source')} AS utm_source,
+    ${dialect.unpack(packed, 'utm_medium')} AS utm_medium,
+    ${dialect.unpack(packed, 'utm_campaign')} AS utm_campaign,
+    ${dialect.unpack(packed, 'referrer_domain')} AS referrer_domain`;
+  const channelColumns = columnsOf(sql`c.channel`);
   if (usesActivityHours(store, range.tz, range, [])) {
     // Touches, users, sessions and revenue from the hourly rollup; conversions too when it counts
     // the payment event's name, else from the events.
@@ -98,7 +99,10 @@ function standardRows(
     const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
     const rolledPayments = rollupKeeps(store, { payment: query.paymentEvent });
     // `e` has a row per rollup row in the range (and per payer, when payments come from the
-    // events): the final aggregate counts users and sessions distinctly and sums the rest.
+    // events): the final aggregate counts users and sessions distinctly and sums the rest. It
+    // groups by a channel number rather than the channel's four texts (a third less time at 10M
+    // events: its distinct counts key on the group); users without a credited channel get none
+    // and form the all-null (direct) row.
     return store.query(
       render(sql`WITH ${linksCte(dialect, tenant)},
         credit AS (
@@ -120,6 +124,13 @@ function standardRows(
           GROUP BY 1
         ),`
         }
+        channels AS (
+          SELECT channel, row_number() OVER () AS channel_id
+          FROM (SELECT DISTINCT channel FROM credit WHERE channel IS NOT NULL) AS d
+        ),
+        credited AS (
+          SELECT c.user_key, h.channel_id FROM credit c JOIN channels h ON h.channel = c.channel
+        ),
         e AS (
           SELECT ${USER_KEY} AS user_key, nullif(r.session_id, '') AS session_id,
             r.revenue_count, r.revenue_micros, r.revenue_large,
@@ -132,14 +143,18 @@ function standardRows(
               : sql`
           UNION ALL SELECT user_key, NULL, 0, 0, 0, conversions FROM payments`
           }
+        ),
+        per AS (
+          SELECT cr.channel_id,
+            count(DISTINCT e.user_key) AS users,
+            count(DISTINCT e.session_id) AS sessions,
+            sum(e.conversions) AS conversions,
+            ${dialect.double(sql`coalesce(${activityRevenue()}, 0)`)} AS revenue
+          FROM e LEFT JOIN credited cr ON cr.user_key = e.user_key
+          GROUP BY cr.channel_id
         )
-        SELECT ${channelColumns},
-          count(DISTINCT e.user_key) AS users,
-          count(DISTINCT e.session_id) AS sessions,
-          sum(e.conversions) AS conversions,
-          ${dialect.double(sql`coalesce(${activityRevenue()}, 0)`)} AS revenue
-        FROM e LEFT JOIN credit c ON c.user_key = e.user_key
-        GROUP BY 1, 2, 3, 4`),
+        SELECT ${columnsOf(sql`h.channel`)}, p.users, p.sessions, p.conversions, p.revenue
+        FROM per p LEFT JOIN channels h ON h.channel_id = p.channel_id`),
     );
   }
   return store.query(
