@@ -7,7 +7,7 @@ import type { Store } from '../store/store';
 import { EVENT_CSV_HEADER, eventCsvSelect } from './apiEvent';
 import { after } from './eventFilters';
 import type { ReadContext } from './readContext';
-import { bigint, eventsBySeq, type SeqBounds, seqBounds } from './seqWindow';
+import { bigint, eventsBySeq, type SeqBounds, seqBounds, type TimeSpan } from './seqWindow';
 
 /** Rows of one export page: one CSV file written by the store, then streamed and deleted. */
 export const EXPORT_PAGE_ROWS = 10_000;
@@ -24,25 +24,27 @@ const CHUNK_BYTES = 64 * 1024;
  * {@link EXPORT_PAGE_ROWS} rows at a time into a private temporary directory: no row becomes a
  * JavaScript object. Each page file is streamed, then deleted; the next page is written while
  * the previous one is being sent, so at most two are on disk however slow the client. The
- * directory is removed when the export ends, fails or the client goes away.
+ * directory is removed when the export ends, fails or the client goes away. `span` is the
+ * filter's time range: ClickHouse sizes its seq windows by the events in it (`seqWindow.ts`).
  */
 export async function exportResponse(
   context: ReadContext,
   where: Sql,
   limit: number,
+  span: TimeSpan = {},
 ): Promise<Response> {
   const { store } = context;
   const { tenant } = context.caller;
-  const seqs = await seqBounds(store, tenant, where);
-  const matched = seqs ? await countFrom(store, tenant, where, seqs, limit) : 0;
+  const seqs = await seqBounds(store, tenant, where, { span });
+  const scope = { store, tenant, time: span };
+  const matched = seqs ? await countFrom(scope, where, seqs, limit) : 0;
   const day = new Date(context.now).toISOString().slice(0, 10);
   // An admin's ?tenant= is free text: keep the header's quoted filename well-formed.
   const filename = tenant.replace(/[^A-Za-z0-9._-]/g, '_');
   const pinned = seqs ? sql`${where} AND events.seq <= ${bigint(seqs.newest)}` : where;
   return new Response(
     csvStream(
-      store,
-      tenant,
+      scope,
       pinned,
       seqs ?? { newest: 0, oldest: 0, perEvent: 1 },
       Math.min(limit, matched),
@@ -68,8 +70,7 @@ export async function exportResponse(
  * holds more than `limit` rows or reaches the oldest row.
  */
 async function countFrom(
-  store: Store,
-  tenant: string,
+  { store, tenant, time }: ExportScope,
   where: Sql,
   seqs: SeqBounds,
   limit: number,
@@ -78,13 +79,20 @@ async function countFrom(
   for (;;) {
     const lowest = Math.max(seqs.oldest, seqs.newest + 1 - span);
     const [row] = await store.query(
-      render(sql`SELECT count(*) AS matched FROM ${eventsBySeq(store, tenant, lowest, seqs.newest)}
+      render(sql`SELECT count(*) AS matched FROM ${eventsBySeq(store, tenant, lowest, seqs.newest, time)}
         WHERE ${where} AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(seqs.newest)}`),
     );
     const matched = Number(row?.matched ?? 0);
     if (matched > limit || lowest === seqs.oldest) return matched;
     span *= 4;
   }
+}
+
+/** What the export reads: the store, the caller's tenant and the filter's time range. */
+interface ExportScope {
+  store: Store;
+  tenant: string;
+  time: TimeSpan;
 }
 
 interface PageFile {
@@ -99,8 +107,7 @@ interface PageFile {
  * by several events (collectors writing one store) never splits or repeats them.
  */
 function csvStream(
-  store: Store,
-  tenant: string,
+  { store, tenant, time }: ExportScope,
   where: Sql,
   seqs: SeqBounds,
   rows: number,
@@ -130,7 +137,7 @@ function csvStream(
       const lowest = Math.max(seqs.oldest, highest - span);
       const [row] = await store.query(
         render(sql`SELECT events.seq AS seq, events.message_id AS "messageId"
-          FROM ${eventsBySeq(store, tenant, lowest, highest)}
+          FROM ${eventsBySeq(store, tenant, lowest, highest, time)}
           WHERE ${rest} AND events.seq >= ${bigint(lowest)}
           ${order} LIMIT 1 OFFSET ${size - 1}`),
       );
@@ -143,7 +150,7 @@ function csvStream(
     }
     // `rest` holds seq ≤ highest already (the pinned newest, or the cursor's condition).
     const pageLowest = last?.seq ?? seqs.oldest;
-    const source = eventsBySeq(store, tenant, pageLowest, highest);
+    const source = eventsBySeq(store, tenant, pageLowest, highest, time);
     const bounded = last
       ? sql`${rest} AND events.seq >= ${bigint(last.seq)} AND NOT ${after(last)}`
       : sql`${rest} AND events.seq >= ${bigint(pageLowest)}`;

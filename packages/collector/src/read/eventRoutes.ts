@@ -52,16 +52,15 @@ export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
         const query = parseParams(listQuery, Object.fromEntries(context.url.searchParams));
         const limit = query.limit ?? 100;
         const dialect = dialectOf(context.store.kind);
-        const where = eventFilter(dialect, context.caller.tenant, {
-          ...query,
-          ...eventRange(query, maxRangeDays),
-        });
+        const span = eventRange(query, maxRangeDays);
+        const where = eventFilter(dialect, context.caller.tenant, { ...query, ...span });
         const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
         const rows = await newestEvents(context.store, context.caller.tenant, {
           select: eventSelect(dialect),
           where: cursor ? sql`${where} AND ${after(cursor)}` : where,
           count: limit + 1,
           atMost: cursor?.seq,
+          span,
         });
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
@@ -83,11 +82,12 @@ export function eventRoutes(settings: ResolvedCollectorOptions): ReadRoute[] {
         rejectUnknownParameters(context.url, ['from', 'to', 'type', 'event', 'userId', 'limit']);
         const query = parseParams(exportQuery, Object.fromEntries(context.url.searchParams));
         const limit = query.limit ?? exportRowCap;
+        const span = eventRange(query, maxRangeDays);
         const where = eventFilter(dialectOf(context.store.kind), context.caller.tenant, {
           ...query,
-          ...eventRange(query, maxRangeDays),
+          ...span,
         });
-        return exportResponse(context, where, limit);
+        return exportResponse(context, where, limit, span);
       },
     },
   ];

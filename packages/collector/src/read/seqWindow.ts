@@ -26,13 +26,40 @@ export function bigint(value: number): Sql {
  * sql`SELECT count(*) FROM ${eventsBySeq(store, 'acme', 100, 200)}
  *   WHERE events.tenant = 'acme' AND events.seq >= 100 AND events.seq <= 200`
  */
-export function eventsBySeq(store: Store, tenant: string, low: number, high: number): Sql {
+export function eventsBySeq(
+  store: Store,
+  tenant: string,
+  low: number,
+  high: number,
+  span: TimeSpan = {},
+): Sql {
   if (store.kind !== 'clickhouse') return sql`events`;
   const keys = sql`FROM event_seq_rows
-    WHERE tenant = ${tenant} AND seq >= ${bigint(low)} AND seq <= ${bigint(high)}`;
+    WHERE tenant = ${tenant} AND seq >= ${bigint(low)} AND seq <= ${bigint(high)}${during(span)}`;
   return sql`(SELECT * FROM event_rows FINAL WHERE tenant = ${tenant}
     AND day >= (SELECT min(day) ${keys}) AND day <= (SELECT max(day) ${keys})
     AND (day, message_id) IN (SELECT day, message_id ${keys})) AS events`;
+}
+
+/**
+ * The time range a read's filter keeps (`startMs` ≤ timestamp < `endMs`, either end open). On
+ * ClickHouse the seq bounds and windows count only the events in it (`event_seq_rows` has the
+ * timestamp), so exporting a past month does not widen windows across every newer event.
+ */
+export interface TimeSpan {
+  startMs?: number;
+  endMs?: number;
+}
+
+/** `event_seq_rows`' condition for `span` (ClickHouse: timestamps are Int64 Unix ms). */
+function during(span: TimeSpan): Sql {
+  const start =
+    span.startMs === undefined
+      ? sql``
+      : sql` AND "timestamp" >= ${bigint(Math.ceil(span.startMs))}`;
+  const end =
+    span.endMs === undefined ? sql`` : sql` AND "timestamp" < ${bigint(Math.ceil(span.endMs))}`;
+  return sql`${start}${end}`;
 }
 
 /** The seq values of one tenant's events: newest and oldest, and seq units per event. */
@@ -44,22 +71,23 @@ export interface SeqBounds {
 }
 
 /**
- * The seq bounds of the events matching `where` (DuckDB, PostgreSQL), or of all the tenant's
- * events (ClickHouse, from `event_seq_rows`: a bound only needs to hold every matching event, and
- * filtering would read the whole table; `below` may narrow them, e.g. `AND seq <= …`).
- * Undefined when there is none.
+ * The seq bounds of the events matching `where` (DuckDB, PostgreSQL), or of the tenant's events
+ * in `span` with seq ≤ `atMost` (ClickHouse, from `event_seq_rows`: a bound only needs to hold
+ * every matching event, and the other filters would read the whole table). Undefined when there
+ * is none.
  */
 export async function seqBounds(
   store: Store,
   tenant: string,
   where: Sql,
-  below: Sql = sql``,
+  narrow: { span?: TimeSpan; atMost?: number } = {},
 ): Promise<SeqBounds | undefined> {
+  const below = narrow.atMost === undefined ? sql`` : sql` AND seq <= ${bigint(narrow.atMost)}`;
   const [row] = await store.query(
     render(
       store.kind === 'clickhouse'
         ? sql`SELECT max(seq) AS newest, min(seq) AS oldest, count() AS events
-          FROM event_seq_rows WHERE tenant = ${tenant}${below}`
+          FROM event_seq_rows WHERE tenant = ${tenant}${below}${during(narrow.span ?? {})}`
         : sql`SELECT max(events.seq) AS newest, min(events.seq) AS oldest, count(*) AS events
           FROM events WHERE ${where}`,
     ),
@@ -74,7 +102,7 @@ export async function seqBounds(
 /**
  * The first `count` rows of `SELECT select FROM events WHERE where` in the order
  * `seq DESC, message_id DESC` (newest first), where `where` keeps seq ≤ `atMost` when given (a
- * page cursor's seq). DuckDB and PostgreSQL: one query. ClickHouse: a window of the newest seq
+ * page cursor's seq) and only events in `span` when given (its time filter). DuckDB and PostgreSQL: one query. ClickHouse: a window of the newest seq
  * values, sized for `count` events and widened (×4) until it holds `count` matching rows or
  * reaches the oldest event; the rows of a window are newer than every row outside it, so its
  * first `count` are the answer.
@@ -85,21 +113,20 @@ export async function seqBounds(
 export async function newestEvents(
   store: Store,
   tenant: string,
-  query: { select: Sql; where: Sql; count: number; atMost?: number },
+  query: { select: Sql; where: Sql; count: number; atMost?: number; span?: TimeSpan },
 ): Promise<Row[]> {
   const { select, where, count } = query;
   const order = sql`ORDER BY events.seq DESC, events.message_id DESC LIMIT ${count}`;
   if (store.kind !== 'clickhouse') {
     return store.query(render(sql`SELECT ${select} FROM events WHERE ${where} ${order}`));
   }
-  const below = query.atMost === undefined ? sql`` : sql` AND seq <= ${bigint(query.atMost)}`;
-  const bounds = await seqBounds(store, tenant, sql`TRUE`, below);
+  const bounds = await seqBounds(store, tenant, sql`TRUE`, query);
   if (!bounds) return [];
   let span = Math.ceil(count * 4 * bounds.perEvent);
   for (;;) {
     const lowest = Math.max(bounds.oldest, bounds.newest + 1 - span);
     const rows = await store.query(
-      render(sql`SELECT ${select} FROM ${eventsBySeq(store, tenant, lowest, bounds.newest)}
+      render(sql`SELECT ${select} FROM ${eventsBySeq(store, tenant, lowest, bounds.newest, query.span)}
         WHERE ${where} AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(bounds.newest)}
         ${order}`),
     );

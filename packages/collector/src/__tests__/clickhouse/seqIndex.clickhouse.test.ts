@@ -125,6 +125,20 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
     expect(await mostRowsRead()).toBeLessThan(ROWS_TO_READ);
   });
 
+  it('lists and exports a past day from the windows of that day alone', async () => {
+    // 2024-01-06: events 20,000 … 23,999 (one every 21.6 s from 2024-01-01).
+    const day = Array.from({ length: 4000 }, (_, index) => `m-${23_999 - index}`);
+    await logFromNow();
+    const page = await readJson<Page>(
+      http.url,
+      '/v1/events?limit=50&from=2024-01-06&to=2024-01-06',
+      READ_KEY,
+    );
+    expect(page.events.map((event) => event.messageId)).toEqual(day.slice(0, 50));
+    expect(await exportedIds('?from=2024-01-06&to=2024-01-06')).toEqual(day);
+    expect(await mostRowsRead()).toBeLessThan(ROWS_TO_READ);
+  });
+
   it('lists and exports a re-sent copy once, before any merge', async () => {
     const database = 'seq_index_copies';
     const copies = await openStore(server.storeUrl(database));
