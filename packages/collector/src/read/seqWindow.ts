@@ -102,10 +102,12 @@ export async function seqBounds(
 /**
  * The first `count` rows of `SELECT select FROM events WHERE where` in the order
  * `seq DESC, message_id DESC` (newest first), where `where` keeps seq ≤ `atMost` when given (a
- * page cursor's seq) and only events in `span` when given (its time filter). DuckDB and PostgreSQL: one query. ClickHouse: a window of the newest seq
- * values, sized for `count` events and widened (×4) until it holds `count` matching rows or
- * reaches the oldest event; the rows of a window are newer than every row outside it, so its
- * first `count` are the answer.
+ * page cursor's seq) and only events in `span` when given (its time filter).
+ *
+ * DuckDB and PostgreSQL: one query. ClickHouse: a window of the newest seq values, sized for
+ * `count` events and widened (×4) until it holds `count` matching rows or reaches the oldest
+ * event; the rows of a window are newer than every row outside it, so its first `count` are the
+ * answer.
  *
  * @example
  * await newestEvents(store, 'acme', { select: sql`events.message_id`, where, count: 101 });
