@@ -32,9 +32,8 @@ async function logFromNow(): Promise<void> {
 
 /**
  * The most rows one query that reads events read since {@link logFromNow} (the test server logs
- * every query in `system.query_log`). The tenant's seq
- * bounds (newest, oldest, count) read its part of `event_seq_rows` whole, two small columns:
- * those queries are not counted.
+ * every query in `system.query_log`). The tenant's seq bounds (newest, oldest, count) read its
+ * part of `event_seq_rows` whole, two small columns: those queries are not counted.
  */
 async function mostRowsRead(): Promise<number> {
   await server.run('SYSTEM FLUSH LOGS');
