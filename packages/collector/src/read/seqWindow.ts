@@ -122,7 +122,7 @@ export async function newestEvents(
   if (store.kind !== 'clickhouse') {
     return store.query(render(sql`SELECT ${select} FROM events WHERE ${where} ${order}`));
   }
-  const bounds = await seqBounds(store, tenant, sql`TRUE`, query);
+  const bounds = await seqBounds(store, tenant, where, { span: query.span, atMost: query.atMost });
   if (!bounds) return [];
   let span = Math.ceil(count * 4 * bounds.perEvent);
   for (;;) {

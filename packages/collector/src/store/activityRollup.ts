@@ -65,6 +65,30 @@ export function amountParts(value: Sql, prefix: 'revenue' | 'ad_spend'): Sql {
       coalesce(sum(CASE WHEN abs(${value}) >= 1e9 THEN ${value} END), 0) AS ${column('large')}`;
 }
 
+/**
+ * The select list of rows of `activity_hours`, grouped by (tenant, hour, user_id, anonymous_id,
+ * session_id), over rows with the events' `tenant`, `"timestamp"`, ids and `event`, and the
+ * computed `amount` (revenue), `spend` (ad spend), `touch_at` and `touch`. `hour` is the engine's
+ * UTC hour of the timestamp; `touch` picks the first and last touch by `touch_at`. `names` are
+ * values, or SQL reading them (PostgreSQL's trigger reads them from `activity_events`).
+ */
+export function activityRowSelect(
+  names: Record<keyof ActivityEvents, string | Sql>,
+  hour: Sql,
+  touch: { first: Sql; last: Sql },
+): Sql {
+  return sql`tenant, ${hour} AS hour, coalesce(user_id, '') AS user_id,
+      coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
+      count(*) AS events, ${amountParts(sql`amount`, 'revenue')},
+      min(touch_at) AS first_touch_at, ${touch.first} AS first_touch,
+      max(touch_at) AS last_touch_at, ${touch.last} AS last_touch,
+      min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
+      count(*) FILTER (WHERE event = ${names.payment}) AS payments,
+      min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
+      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at,
+      ${amountParts(sql`spend`, 'ad_spend')}`;
+}
+
 /** A touch (an event with UTM source or referrer domain) and its time. */
 export interface Touch {
   at: number;

@@ -4,7 +4,7 @@ import { duckdbDialect } from '../../query/dialect';
 import { render, type Sql, sql } from '../../query/sql';
 import {
   type ActivityEvents,
-  amountParts,
+  activityRowSelect,
   DEFAULT_ACTIVITY_EVENTS,
   MERGE_ACTIVITY_ROWS,
   sameActivityEvents,
@@ -70,16 +70,10 @@ export const ACTIVITY_EVENTS_DDL = `CREATE TABLE activity_events (
 
 /** Rollup rows of the events `where` selects (a predicate over `events`), one per key. */
 function rollupOf(where: Sql, names: ActivityEvents): Sql {
-  return sql`SELECT tenant, date_trunc('hour', "timestamp") AS hour, coalesce(user_id, '') AS user_id,
-      coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
-      count(*) AS events, ${amountParts(sql`amount`, 'revenue')},
-      min(touch_at) AS first_touch_at, arg_min(touch, touch_at) AS first_touch,
-      max(touch_at) AS last_touch_at, arg_max(touch, touch_at) AS last_touch,
-      min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
-      count(*) FILTER (WHERE event = ${names.payment}) AS payments,
-      min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
-      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at,
-      ${amountParts(sql`spend`, 'ad_spend')}
+  return sql`SELECT ${activityRowSelect(names, sql`date_trunc('hour', "timestamp")`, {
+    first: sql`arg_min(touch, touch_at)`,
+    last: sql`arg_max(touch, touch_at)`,
+  })}
     FROM (
       SELECT *, CASE WHEN type = 'track' THEN revenue END AS amount,
         CASE WHEN type = 'track' AND event = ${names.adSpend}

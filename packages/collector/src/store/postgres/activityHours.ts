@@ -4,7 +4,7 @@ import { postgresDialect } from '../../query/postgresDialect';
 import { raw, render, type Sql, sql } from '../../query/sql';
 import {
   type ActivityEvents,
-  amountParts,
+  activityRowSelect,
   DEFAULT_ACTIVITY_EVENTS,
   MERGE_ACTIVITY_ROWS,
   sameActivityEvents,
@@ -39,16 +39,10 @@ export function rollupSelect(source: Sql, names: Record<keyof ActivityEvents, Sq
     referrer_domain: sql`referrer_domain`,
   });
   // The UTC hour whatever the session's time zone (a trigger runs in the inserting session).
-  return sql`SELECT tenant, date_trunc('hour', "timestamp", 'UTC') AS hour, coalesce(user_id, '') AS user_id,
-      coalesce(anonymous_id, '') AS anonymous_id, coalesce(session_id, '') AS session_id,
-      count(*) AS events, ${amountParts(sql`amount`, 'revenue')},
-      min(touch_at) AS first_touch_at, ${postgresDialect.valueAtMin(sql`touch`, sql`touch_at`)} AS first_touch,
-      max(touch_at) AS last_touch_at, ${postgresDialect.valueAtMax(sql`touch`, sql`touch_at`)} AS last_touch,
-      min("timestamp") FILTER (WHERE event = ${names.signup}) AS signup_first_at,
-      count(*) FILTER (WHERE event = ${names.payment}) AS payments,
-      min("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_first_at,
-      max("timestamp") FILTER (WHERE event = ${names.payment}) AS payment_last_at,
-      ${amountParts(sql`spend`, 'ad_spend')}
+  return sql`SELECT ${activityRowSelect(names, sql`date_trunc('hour', "timestamp", 'UTC')`, {
+    first: postgresDialect.valueAtMin(sql`touch`, sql`touch_at`),
+    last: postgresDialect.valueAtMax(sql`touch`, sql`touch_at`),
+  })}
     FROM (
       SELECT tenant, "timestamp", user_id, anonymous_id, session_id, event,
         CASE WHEN type = 'track' THEN revenue END AS amount,
