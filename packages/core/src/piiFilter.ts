@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors';
-import type { AnalyticsEvent, EventContext, Properties } from './event';
+import type { AnalyticsEvent, Properties } from './event';
 import { measureText, PII_DETECTORS, type PiiDetector, type PiiDetectorName } from './piiDetectors';
 import type { PipelineStep } from './pipeline';
 import { sha256Hex } from './sha256';
@@ -75,8 +75,8 @@ const CONTEXT_SKIP = new Set(
   ),
 );
 
-/** The event fields scanned as property bags (besides `context`). */
-const SECTIONS = ['properties', 'traits'] as const;
+/** The event fields scanned as property bags. */
+const SECTIONS = ['properties', 'traits', 'context'] as const;
 
 const MAX_DEPTH = 32;
 const MIN_PII_LENGTH = 6;
@@ -116,12 +116,12 @@ export function createPiiStep(
     if (entry.includes('.')) allowPaths.add(entry);
     else allowKeys.add(normalizeKey(entry));
   }
-  const detectors: Array<{ detector: PiiDetector; action: PiiAction }> = [];
+  const detectors: Array<PiiDetector & { action: PiiAction }> = [];
   for (const detector of PII_DETECTORS) {
     const action = options.detectors?.[detector.name] ?? 'redact';
-    if (action !== 'off') detectors.push({ detector, action });
+    if (action !== 'off') detectors.push({ ...detector, action });
   }
-  const hashes = keyAction === 'hash' || detectors.some((entry) => entry.action === 'hash');
+  const hashes = keyAction === 'hash' || detectors.some((detector) => detector.action === 'hash');
   if (hashes && !options.hashSalt) {
     throw new ConfigurationError(
       'pii.hashSalt',
@@ -149,7 +149,7 @@ export function createPiiStep(
     return value;
   }
 
-  function applyKeyAction(value: unknown): Filtered<unknown> {
+  function applyKeyAction(value: unknown): Filtered<string> {
     if (keyAction === 'drop') return REMOVE;
     if (keyAction === 'hash') {
       return hash(typeof value === 'string' ? value : JSON.stringify(value));
@@ -159,23 +159,21 @@ export function createPiiStep(
 
   function scanText(text: string): Filtered<string> {
     if (text.length < MIN_PII_LENGTH) return text;
+    // Measured once, on the text as given: a hash put in by one detector does not wake up
+    // another whose pre-check the text failed.
     const shape = measureText(text);
     // Every detector needs an "@", two colons or at least four digits: most values have none.
     if (shape.digits < 4 && !shape.at && shape.colons < 2) return text;
     let result = text;
-    for (const { detector, action } of detectors) {
+    for (const detector of detectors) {
       if (!detector.applies(shape)) continue;
-      let matched = false;
-      detector.pattern.lastIndex = 0;
-      const replaced = result.replace(detector.pattern, (candidate) => {
+      let dropped = false;
+      result = result.replace(detector.pattern, (candidate) => {
         if (detector.verify && !detector.verify(candidate)) return candidate;
-        matched = true;
-        return action === 'hash' ? hash(candidate) : `[redacted:${detector.name}]`;
+        dropped = detector.action === 'drop';
+        return detector.action === 'hash' ? hash(candidate) : `[redacted:${detector.name}]`;
       });
-      if (matched) {
-        if (action === 'drop') return REMOVE;
-        result = replaced;
-      }
+      if (dropped) return REMOVE;
     }
     return result;
   }
@@ -184,71 +182,76 @@ export function createPiiStep(
   function scanQuery(query: string): string {
     let changed = false;
     const kept: string[] = [];
-    for (const part of query.split('&')) {
-      const equals = part.indexOf('=');
+    for (const pair of query.split('&')) {
+      const equals = pair.indexOf('=');
       if (equals >= 0) {
-        const rawKey = part.slice(0, equals);
+        const rawKey = pair.slice(0, equals);
         const key = keyOf(safeDecode(rawKey));
-        const decoded = safeDecode(part.slice(equals + 1).replace(/\+/g, ' '));
+        const value = safeDecode(pair.slice(equals + 1).replace(/\+/g, ' '));
         const next = allowKeys.has(key)
-          ? decoded
+          ? value
           : denyKeys.has(key)
-            ? applyKeyAction(decoded)
-            : scanText(decoded);
-        if (next !== decoded) {
+            ? applyKeyAction(value)
+            : scanText(value);
+        if (next !== value) {
           changed = true;
-          if (next !== REMOVE) kept.push(`${rawKey}=${encodeURIComponent(String(next))}`);
+          if (next !== REMOVE) kept.push(`${rawKey}=${encodeURIComponent(next)}`);
           continue;
         }
       }
-      kept.push(part);
+      kept.push(pair);
     }
     return changed ? kept.join('&') : query;
   }
 
+  /** Scans `text` up to the first `separator` with `scanHead`, and the rest with `scanTail`. */
+  function scanAround(
+    text: string,
+    separator: string,
+    scanHead: (head: string) => Filtered<string>,
+    scanTail: (tail: string) => Filtered<string>,
+  ): Filtered<string> {
+    const at = text.indexOf(separator);
+    const head = scanHead(at < 0 ? text : text.slice(0, at));
+    if (at < 0 || head === REMOVE) return head;
+    const tail = scanTail(text.slice(at + 1));
+    return tail === REMOVE ? REMOVE : head + separator + tail;
+  }
+
   /** `path?query`: the path is scanned as text, the query pair by pair. */
   function scanPathAndQuery(text: string): Filtered<string> {
-    const queryAt = text.indexOf('?');
-    const path = scanText(queryAt < 0 ? text : text.slice(0, queryAt));
-    if (queryAt < 0 || path === REMOVE) return path;
-    return `${path}?${scanQuery(text.slice(queryAt + 1))}`;
+    return scanAround(text, '?', scanText, scanQuery);
   }
 
   function scanUrl(url: string): Filtered<string> {
-    const hashAt = url.indexOf('#');
-    const head = scanPathAndQuery(hashAt < 0 ? url : url.slice(0, hashAt));
-    if (hashAt < 0 || head === REMOVE) return head;
-    const fragment = url.slice(hashAt + 1);
     // Hash routers keep a path and query in the fragment (`#/reset?password=...`); OAuth implicit
     // flows put tokens there as pairs (`#access_token=...`).
-    const tail =
+    return scanAround(url, '#', scanPathAndQuery, (fragment) =>
       fragment.includes('?') || !fragment.includes('=')
         ? scanPathAndQuery(fragment)
-        : scanQuery(fragment);
-    return tail === REMOVE ? REMOVE : `${head}#${tail}`;
+        : scanQuery(fragment),
+    );
   }
 
-  function scanValue(value: unknown, path: string | undefined, depth: number): Filtered<unknown> {
+  function scanValue(value: unknown, path: string, depth: number): Filtered<unknown> {
     if (typeof value === 'string') {
       // The cheap `includes` first: most strings hold neither character.
       const isUrl =
         (value.includes('?') || value.includes('#')) && /^(?:https?:\/\/|[/?#])/i.test(value);
       return isUrl ? scanUrl(value) : scanText(value);
     }
-    if (typeof value === 'number') {
-      // Card numbers stored as numbers: 13 to 16 digits fit in a double exactly.
-      if (Number.isInteger(value) && value >= 1e12) {
-        const scanned = scanText(String(value));
-        return scanned === REMOVE ? REMOVE : scanned === String(value) ? value : scanned;
-      }
-      return value;
+    // Card numbers stored as numbers: 13 to 16 digits fit in a double exactly.
+    if (typeof value === 'number' && value >= 1e12 && Number.isInteger(value)) {
+      const text = String(value);
+      const scanned = scanText(text);
+      return scanned === text ? value : scanned;
     }
     if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
     if (Array.isArray(value)) return scanArray(value, path, depth + 1);
     return scanBag(value as Properties, path, depth + 1);
   }
 
-  function scanArray(values: unknown[], path: string | undefined, depth: number): unknown[] {
+  function scanArray(values: unknown[], path: string, depth: number): unknown[] {
     let copy: unknown[] | undefined;
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
@@ -262,30 +265,33 @@ export function createPiiStep(
     return copy ?? values;
   }
 
-  function scanBag(
-    bag: Properties,
-    path: string | undefined,
-    depth: number,
-    skip?: ReadonlySet<string>,
-  ): Properties {
+  /**
+   * `path` is the bag's dotted path when `allow` lists paths, and only its root's otherwise: the
+   * `context` and campaign rules read it at depth 0.
+   */
+  function scanBag(bag: Properties, path: string, depth: number): Properties {
+    const atContext = depth === 0 && path === 'context';
+    // UTM fields: `campaign.name` is a campaign's name, not a person's, so the key rules do not
+    // apply there; the value detectors still do (an email pasted into utm_content).
+    const keyRulesApply = depth > 0 || path !== CAMPAIGN_PATH;
     let copy: Properties | undefined;
     for (const key of Object.keys(bag)) {
-      if (skip?.has(key)) continue;
       const value = bag[key];
-      const childPath = allowPaths.size > 0 && path !== undefined ? `${path}.${key}` : undefined;
-      const normalizedKey = keyOf(key);
       // null and undefined hold nothing to protect; redacting them would invent a value.
-      if (
-        value === null ||
-        value === undefined ||
-        allowKeys.has(normalizedKey) ||
-        (childPath !== undefined && allowPaths.has(childPath))
-      )
+      if (value === null || value === undefined) continue;
+      const childPath = allowPaths.size > 0 ? `${path}.${key}` : '';
+      const normalizedKey = keyOf(key);
+      let next: Filtered<unknown>;
+      if (atContext && CONTEXT_SKIP.has(key)) {
+        if (key !== 'campaign' || typeof value !== 'object') continue;
+        next = scanBag(value as Properties, CAMPAIGN_PATH, 0);
+      } else if (allowKeys.has(normalizedKey) || allowPaths.has(childPath)) {
         continue;
-      const next =
-        denyKeys.has(normalizedKey) && !(depth === 0 && path === CAMPAIGN_PATH)
-          ? applyKeyAction(value)
-          : scanValue(value, childPath, depth);
+      } else if (keyRulesApply && denyKeys.has(normalizedKey)) {
+        next = applyKeyAction(value);
+      } else {
+        next = scanValue(value, childPath, depth);
+      }
       if (next === value) continue;
       copy ??= { ...bag };
       if (next === REMOVE) delete copy[key];
@@ -299,25 +305,8 @@ export function createPiiStep(
     for (const section of SECTIONS) {
       const bag = (event as Partial<Record<(typeof SECTIONS)[number], Properties>>)[section];
       if (bag === undefined || bag === null) continue;
-      const scanned = scanBag(bag, allowPaths.size > 0 ? section : undefined, 0);
+      const scanned = scanBag(bag, section, 0);
       if (scanned !== bag) result = { ...result, [section]: scanned };
-    }
-    const context = event.context;
-    if (context) {
-      let scanned = scanBag(
-        context,
-        allowPaths.size > 0 ? 'context' : undefined,
-        0,
-        CONTEXT_SKIP,
-      ) as EventContext;
-      // UTM fields: `campaign.name` is a campaign's name, not a person's, so the key rules do not
-      // apply there; the value detectors still do (an email pasted into utm_content).
-      const campaign = context.campaign as Properties | undefined;
-      if (campaign !== null && typeof campaign === 'object') {
-        const cleaned = scanBag(campaign, CAMPAIGN_PATH, 0);
-        if (cleaned !== campaign) scanned = { ...scanned, campaign: cleaned };
-      }
-      if (scanned !== context) result = { ...result, context: scanned };
     }
     return result;
   };
