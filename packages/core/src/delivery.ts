@@ -35,7 +35,6 @@ export interface DeliveryOptions {
 
 interface Batch {
   items: QueuedEvent[];
-  bytes: number;
   attempts: number;
 }
 
@@ -85,11 +84,13 @@ export interface Delivery {
 export function createDelivery(options: DeliveryOptions): Delivery {
   const { scheduler, retry, flushAt, maxInFlight, maxEventAgeMs } = options;
   const random = options.random ?? Math.random;
-  const queue = options.createQueue
-    ? options.createQueue(options.maxQueueEvents, options.maxQueueBytes)
-    : new EventQueue(options.maxQueueEvents, options.maxQueueBytes);
+  const createQueue: EventBufferFactory =
+    options.createQueue ?? ((maxEvents, maxBytes) => new EventQueue(maxEvents, maxBytes));
+  const queue = createQueue(options.maxQueueEvents, options.maxQueueBytes);
   const inFlight = new Set<Batch>();
-  let waiters: FlushWaiter[] = [];
+  /** In watermark order: `flush()` hands out watermarks that only grow. */
+  const waiters: FlushWaiter[] = [];
+  const timers = new Set<unknown>();
   let nextSeq = 0;
   let maxBatchEvents = Math.min(options.maxBatchEvents, LIMITS.maxBatchEvents);
   // `maxBatchBytes` bounds the request body, so the envelope's reserve comes off the caller's value
@@ -98,9 +99,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     1,
     Math.min(options.maxBatchBytes, LIMITS.maxRequestBytes) - BATCH_ENVELOPE_RESERVE_BYTES,
   );
-  let intervalTimer: unknown;
-  let resumeTimer: unknown;
-  const retryTimers = new Set<unknown>();
+  let intervalArmed = false;
   let intervalDue = false;
   /**
    * Events up to this seq go out without waiting for `flushAt` or the interval: a `flush()` asked
@@ -122,6 +121,15 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
   }
 
+  /** Runs `callback` after `delayMs`, unless `stop()` comes first. */
+  function after(delayMs: number, callback: () => void): void {
+    const timer = scheduler.setTimeout(() => {
+      timers.delete(timer);
+      callback();
+    }, delayMs);
+    timers.add(timer);
+  }
+
   /** The lowest seq not yet delivered or given up; `nextSeq` (above every seq) when none is. */
   function lowestUnsettled(): number {
     let lowest = queue.peek()?.seq ?? nextSeq;
@@ -131,24 +139,22 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     return lowest;
   }
 
-  function settleWaiters(): void {
-    if (waiters.length === 0) return;
-    const lowest = lowestUnsettled();
-    waiters = waiters.filter((waiter) => {
-      if (waiter.watermark >= lowest) return true;
-      waiter.resolve();
-      return false;
-    });
+  function isExpired(item: QueuedEvent, now: number): boolean {
+    return now - item.createdAt > maxEventAgeMs;
   }
 
-  function takeBatch(now: number): Batch | undefined {
+  /** Drops, in one report, events that passed `maxEventAgeMs`. */
+  function dropExpired(expired: QueuedEvent[]): void {
+    if (expired.length > 0) notify(options.onDrop, expired, 'max_age');
+  }
+
+  /** Takes the next batch off the queue, by count and bytes; expired events are dropped instead. */
+  function takeBatch(now: number): QueuedEvent[] {
     const items: QueuedEvent[] = [];
     const expired: QueuedEvent[] = [];
     let bytes = 0;
-    while (items.length < maxBatchEvents) {
-      const head = queue.peek();
-      if (!head) break;
-      if (now - head.createdAt > maxEventAgeMs) {
+    for (let head = queue.peek(); head && items.length < maxBatchEvents; head = queue.peek()) {
+      if (isExpired(head, now)) {
         expired.push(queue.shift()!);
         continue;
       }
@@ -156,10 +162,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       items.push(queue.shift()!);
       bytes += head.bytes + 1;
     }
-    if (expired.length > 0) notify(options.onDrop, expired, 'max_age');
-    return items.length > 0 ? { items, bytes, attempts: 0 } : undefined;
+    dropExpired(expired);
+    return items;
   }
 
+  /** Sends whatever is due into the free slots, then arms the interval and settles `flush()`es. */
   function pump(): void {
     if (stopped) return;
     const now = scheduler.now();
@@ -169,27 +176,21 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       now >= pausedUntil &&
       (intervalDue || queue.length >= flushAt || queue.peek()!.seq <= dueThrough)
     ) {
-      const batch = takeBatch(now);
-      if (batch) send(batch);
+      const items = takeBatch(now);
+      if (items.length > 0) send({ items, attempts: 0 });
     }
-    if (queue.length === 0) intervalDue = false;
-    armTimers(now);
-    settleWaiters();
-  }
-
-  function armTimers(now: number): void {
-    if (queue.length > 0 && intervalTimer === undefined && !intervalDue) {
-      intervalTimer = scheduler.setTimeout(() => {
-        intervalTimer = undefined;
+    if (queue.length === 0) {
+      intervalDue = false;
+    } else if (!intervalArmed && !intervalDue) {
+      intervalArmed = true;
+      after(options.flushIntervalMs, () => {
+        intervalArmed = false;
         intervalDue = true;
         pump();
-      }, options.flushIntervalMs);
+      });
     }
-    if (queue.length > 0 && pausedUntil > now && resumeTimer === undefined) {
-      resumeTimer = scheduler.setTimeout(() => {
-        resumeTimer = undefined;
-        pump();
-      }, pausedUntil - now);
+    while (waiters.length > 0 && waiters[0]!.watermark < lowestUnsettled()) {
+      waiters.shift()!.resolve();
     }
   }
 
@@ -207,40 +208,39 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     new Promise<TransportResponse>((resolve) =>
       resolve(options.transport.send(outgoing(batch.items, sentAt, options.batchContext))),
     ).then(
-      (response) => handle(batch, response, undefined),
+      (response) => handle(batch, response),
       (error: unknown) => handle(batch, undefined, error),
     );
   }
 
-  function handle(batch: Batch, response: TransportResponse | undefined, error: unknown): void {
+  function handle(batch: Batch, response: TransportResponse | undefined, error?: unknown): void {
     if (stopped) return;
     const verdict = classifyStatus(response?.status);
-    if (verdict === 'delivered') {
+    if (verdict === 'retry') {
+      scheduleRetry(batch, response, error);
+    } else if (verdict === 'split' && batch.items.length > 1) {
+      split(batch);
+    } else if (verdict === 'delivered') {
       notify(options.onDelivered, batch.items);
       finish(batch);
-    } else if (verdict === 'split') {
-      split(batch, response);
-    } else if (verdict === 'reject') {
-      notify(options.onDeadLetter, batch.items, `http_${response!.status}`, response!.body);
-      finish(batch);
     } else {
-      scheduleRetry(batch, response, error);
+      // Refused for good: a 4xx, or a 413 for a single event that cannot be split any further.
+      const reason = verdict === 'split' ? 'payload_too_large' : `http_${response!.status}`;
+      notify(options.onDeadLetter, batch.items, reason, response!.body);
+      finish(batch);
     }
   }
 
-  function split(batch: Batch, response: TransportResponse | undefined): void {
-    if (batch.items.length === 1) {
-      notify(options.onDeadLetter, batch.items, 'payload_too_large', response?.body);
-      finish(batch);
-      return;
-    }
+  function split(batch: Batch): void {
+    const { items } = batch;
     // The collector's real limit is lower than ours: remember it for every later batch too. Never
     // raise it again: a bigger batch sent earlier may be refused after a smaller one was.
-    maxBatchEvents = Math.min(maxBatchEvents, Math.max(1, Math.ceil(batch.items.length / 2)));
-    maxBatchBytes = Math.min(maxBatchBytes, Math.max(1, Math.floor(batch.bytes / 2)));
+    const bytes = items.reduce((sum, item) => sum + item.bytes + 1, 0);
+    maxBatchEvents = Math.min(maxBatchEvents, Math.ceil(items.length / 2));
+    maxBatchBytes = Math.min(maxBatchBytes, Math.floor(bytes / 2));
     inFlight.delete(batch);
-    putBack(batch.items);
-    dueThrough = Math.max(dueThrough, batch.items[batch.items.length - 1]!.seq);
+    putBack(items);
+    dueThrough = Math.max(dueThrough, items[items.length - 1]!.seq);
     pump();
   }
 
@@ -270,45 +270,40 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
     const now = scheduler.now();
     const retryAfter = parseRetryAfter(response?.retryAfter, now);
-    const delay =
-      retryAfter === undefined
-        ? backoffDelay(batch.attempts, retry, random)
-        : Math.min(retryAfter, retry.maxRetryAfterMs);
-    if (retryAfter !== undefined) pausedUntil = Math.max(pausedUntil, now + delay);
-    // A Retry-After pause (from this batch or another) holds every request, retries included.
-    const wait = Math.max(delay, pausedUntil - now);
+    // A Retry-After pause holds every request (this retry, others, new batches); without one,
+    // this batch backs off on its own, but still not before a pause another batch was given.
+    if (retryAfter !== undefined) {
+      pausedUntil = Math.max(pausedUntil, now + Math.min(retryAfter, retry.maxRetryAfterMs));
+    }
+    const backoff = retryAfter === undefined ? backoffDelay(batch.attempts, retry, random) : 0;
+    const wait = Math.max(backoff, pausedUntil - now);
     notify(options.onRetry, batch.items, batch.attempts, wait);
     armRetry(batch, wait);
   }
 
-  /** Resends `batch` after `delayMs`, keeping its in-flight slot meanwhile. */
+  /**
+   * Resends `batch` after `delayMs`, keeping its in-flight slot meanwhile. A Retry-After pause
+   * always ends with such a resend (the batch told to wait holds its slot until then), so the
+   * resend also pumps: events queued during the pause leave with it, no timer of their own.
+   */
   function armRetry(batch: Batch, delayMs: number): void {
-    const timer = scheduler.setTimeout(() => {
-      retryTimers.delete(timer);
-      const current = scheduler.now();
+    after(delayMs, () => {
+      const now = scheduler.now();
       // Another batch was told to wait (Retry-After) while this one was waiting: wait with it.
-      if (current < pausedUntil) {
-        armRetry(batch, pausedUntil - current);
+      if (now < pausedUntil) {
+        armRetry(batch, pausedUntil - now);
         return;
       }
-      const kept: QueuedEvent[] = [];
-      const expired: QueuedEvent[] = [];
-      for (const item of batch.items) {
-        (current - item.createdAt > maxEventAgeMs ? expired : kept).push(item);
-      }
-      if (expired.length > 0) {
-        batch.items = kept;
-        batch.bytes = kept.reduce((bytes, item) => bytes + item.bytes + 1, 0);
-        notify(options.onDrop, expired, 'max_age');
-      }
+      const expired = batch.items.filter((item) => isExpired(item, now));
+      if (expired.length > 0) batch.items = batch.items.filter((item) => !isExpired(item, now));
+      dropExpired(expired);
       if (batch.items.length === 0) {
         finish(batch);
         return;
       }
-      inFlight.delete(batch);
       send(batch);
-    }, delayMs);
-    retryTimers.add(timer);
+      pump();
+    });
   }
 
   return {
@@ -323,12 +318,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       const evicted = queue.push(queued);
       if (evicted.length > 0) notify(options.onDrop, evicted, 'queue_overflow');
       const canSend = inFlight.size < maxInFlight && queue.length >= flushAt;
-      if (canSend || intervalTimer === undefined) pump();
+      if (canSend || !intervalArmed) pump();
     },
     flush() {
+      if (stopped) return Promise.resolve();
+      // Everything enqueued so far is due now (no seq is above it, so this never lowers
+      // `dueThrough`); pump() settles the flush at once when all of it is already settled.
       const watermark = nextSeq - 1;
-      if (stopped || lowestUnsettled() > watermark) return Promise.resolve();
-      dueThrough = Math.max(dueThrough, watermark);
+      dueThrough = watermark;
       return new Promise<void>((resolve) => {
         waiters.push({ watermark, resolve });
         pump();
@@ -348,10 +345,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     stop() {
       const left = this.pending();
       stopped = true;
-      for (const timer of [intervalTimer, resumeTimer, ...retryTimers]) {
-        if (timer !== undefined) scheduler.clearTimeout(timer);
-      }
-      retryTimers.clear();
+      for (const timer of timers) scheduler.clearTimeout(timer);
+      timers.clear();
       for (const waiter of waiters.splice(0)) waiter.resolve();
       return left;
     },

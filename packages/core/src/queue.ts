@@ -67,11 +67,9 @@ export class EventQueue implements EventBuffer {
     this.items.push(item);
     this.queuedBytes += item.bytes;
     // The common case allocates nothing: this runs once per tracked event.
-    if (this.length <= this.maxEvents && this.queuedBytes <= this.maxBytes) return NONE_EVICTED;
+    if (!this.overflows()) return NONE_EVICTED;
     const evicted: QueuedEvent[] = [];
-    while (this.length > 1 && (this.length > this.maxEvents || this.queuedBytes > this.maxBytes)) {
-      evicted.push(this.shift()!);
-    }
+    while (this.overflows()) evicted.push(this.shift()!);
     return evicted;
   }
 
@@ -98,6 +96,11 @@ export class EventQueue implements EventBuffer {
 
   toArray(): QueuedEvent[] {
     return this.items.slice(this.head);
+  }
+
+  /** Past a bound, with more than the newest event left (an event over `maxBytes` alone stays). */
+  private overflows(): boolean {
+    return this.length > 1 && (this.length > this.maxEvents || this.queuedBytes > this.maxBytes);
   }
 
   private compact(): void {

@@ -49,20 +49,21 @@ export function parseRetryAfter(
   header: string | null | undefined,
   now: number,
 ): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
+  // A missing or blank header matches neither shape below.
+  const trimmed = (header ?? '').trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   // `Date.parse` alone accepts garbage such as "-1" or "abc 1" (as dates in 2001), which would
   // turn into an immediate retry, so only the three HTTP-date shapes get this far.
   if (!HTTP_DATE.test(trimmed)) return undefined;
-  // asctime carries no zone; HTTP dates are always GMT, never local time.
-  const date = Date.parse(/\b(GMT|UTC)$/i.test(trimmed) ? trimmed : `${trimmed} GMT`);
+  // asctime (the only shape ending in a digit, its year) carries no zone; HTTP dates are always
+  // GMT, never local time.
+  const date = Date.parse(/\d$/.test(trimmed) ? `${trimmed} GMT` : trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7): a day name, then a date with hh:mm:ss. */
 const HTTP_DATE =
-  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +(\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4} +\d{2}:\d{2}:\d{2} +GMT|[A-Za-z]{3} +\d{1,2} +\d{2}:\d{2}:\d{2} +\d{4})$/i;
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +(\d{1,2}[ -][a-z]{3}[ -]\d{2,4} +\d{2}:\d{2}:\d{2} +GMT|[a-z]{3} +\d{1,2} +\d{2}:\d{2}:\d{2} +\d{4})$/i;
 
 /** What a delivery attempt's status means for its batch. */
 export type DeliveryVerdict = 'delivered' | 'retry' | 'split' | 'reject';
@@ -76,9 +77,7 @@ export type DeliveryVerdict = 'delivered' | 'retry' | 'split' | 'reject';
  * classifyStatus(400); // 'reject'
  */
 export function classifyStatus(status: number | undefined): DeliveryVerdict {
-  if (status === undefined) return 'retry';
+  if (status === undefined || status === 408 || status === 429 || status >= 500) return 'retry';
   if (status >= 200 && status < 300) return 'delivered';
-  if (status === 413) return 'split';
-  if (status === 408 || status === 429 || status >= 500) return 'retry';
-  return 'reject';
+  return status === 413 ? 'split' : 'reject';
 }
