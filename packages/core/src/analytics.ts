@@ -22,7 +22,7 @@ import { createMemoryStorage } from './storage';
 import { isoTimestamp, timestampMillis } from './timestamp';
 import { createFetchTransport, createSandboxTransport, type Transport } from './transport';
 import { uuidv7 } from './uuidv7';
-import { isPlainObject, requireObject, requireString, toIsoTimestamp } from './validate';
+import { isPlainObject, requireId, requireObject, requireString, toIsoTimestamp } from './validate';
 import { VERSION } from './version';
 
 /**
@@ -380,46 +380,38 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
     requireString('event', name);
     if (name.length > 256)
       throw new ValidationError('event', 'keep event names at most 256 characters');
-    requireObject('properties', properties);
-    submit({ type: 'track', event: name, properties: properties ?? {} }, call);
+    submit(
+      { type: 'track', event: name, properties: requireObject('properties', properties) },
+      call,
+    );
   });
   const identify = guard('identify', (userId?: string, traits?: Properties, call?: CallOptions) => {
-    const id = userId === undefined || userId === null ? undefined : String(userId);
-    if (id !== undefined) requireString('userId', id);
-    requireObject('traits', traits);
+    const id = userId === undefined || userId === null ? undefined : requireId('userId', userId);
+    const bag = requireObject('traits', traits);
     if (id !== undefined) rememberUser(id);
-    submit(
-      { type: 'identify', traits: traits ?? {} },
-      id === undefined ? call : { ...call, userId: id },
-    );
+    submit({ type: 'identify', traits: bag }, id === undefined ? call : { ...call, userId: id });
   });
   const page = guard(
     'page',
     (name?: string, properties?: Properties, call?: CallOptions & { category?: string }) => {
-      requireObject('properties', properties);
+      const bag = requireObject('properties', properties);
       const { category, ...rest } = call ?? {};
-      submit(
-        { type: 'page', name, category, properties: properties ?? {} },
-        call ? rest : undefined,
-      );
+      submit({ type: 'page', name, category, properties: bag }, call ? rest : undefined);
     },
   );
   const screen = guard('screen', (name: string, properties?: Properties, call?: CallOptions) => {
     requireString('name', name);
-    requireObject('properties', properties);
-    submit({ type: 'screen', name, properties: properties ?? {} }, call);
+    submit({ type: 'screen', name, properties: requireObject('properties', properties) }, call);
   });
   const group = guard('group', (groupId: string, traits?: Properties, call?: CallOptions) => {
-    requireString('groupId', groupId === undefined ? groupId : String(groupId));
-    requireObject('traits', traits);
-    submit({ type: 'group', groupId: String(groupId), traits: traits ?? {} }, call);
+    const id = requireId('groupId', groupId);
+    submit({ type: 'group', groupId: id, traits: requireObject('traits', traits) }, call);
   });
   const alias = guard('alias', (userId: string, previousId?: string, call?: CallOptions) => {
-    requireString('userId', userId === undefined ? userId : String(userId));
-    const previous = previousId ?? identity.userId ?? identity.anonymousId;
-    requireString('previousId', previous);
-    rememberUser(String(userId));
-    submit({ type: 'alias', previousId: String(previous) }, { ...call, userId: String(userId) });
+    const id = requireId('userId', userId);
+    const previous = requireId('previousId', previousId ?? identity.userId ?? identity.anonymousId);
+    rememberUser(id);
+    submit({ type: 'alias', previousId: previous }, { ...call, userId: id });
   });
   const reset = guard('reset', () => {
     if (!persistent) return;

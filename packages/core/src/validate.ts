@@ -1,4 +1,5 @@
 import { ValidationError } from './errors';
+import type { Properties } from './event';
 
 /** Whether `value` is an object literal (or `Object.create(null)`), not an array, Date or class. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -17,14 +18,26 @@ export function requireString(field: string, value: unknown): asserts value is s
   }
 }
 
-/** Like {@link requireString}, for an optional plain-object argument. */
-export function requireObject(field: string, value: unknown): void {
-  if (value !== undefined && !isPlainObject(value)) {
+/**
+ * An id argument (`userId`, `groupId`): a number is accepted and becomes a string; a missing or
+ * empty one throws like {@link requireString}.
+ */
+export function requireId(field: string, value: unknown): string {
+  const id = value === undefined || value === null ? value : String(value);
+  requireString(field, id);
+  return id;
+}
+
+/** Like {@link requireString}, for an optional plain-object argument; returns it, `{}` if missing. */
+export function requireObject(field: string, value: unknown): Properties {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
     throw new ValidationError(
       field,
       `pass a plain object such as { plan: 'pro' } (got ${describe(value)})`,
     );
   }
+  return value as Properties;
 }
 
 function describe(value: unknown): string {
