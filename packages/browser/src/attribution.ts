@@ -116,8 +116,13 @@ export function createAttribution(
   now: () => number,
   options?: AttributionOptions,
 ): Attribution {
-  let first = load(storage, FIRST_KEY);
-  let last = load(storage, LAST_KEY);
+  let first: Touch | undefined;
+  let last: Touch | undefined;
+  // Another tab may have stored a touch since this one loaded; it must not be overwritten.
+  const reload = () => {
+    first = load(storage, FIRST_KEY) ?? first;
+    last = load(storage, LAST_KEY) ?? last;
+  };
   const save = (key: string, touch: Touch) => {
     try {
       storage.setItem(key, JSON.stringify(touch));
@@ -126,11 +131,10 @@ export function createAttribution(
     }
     return touch;
   };
+  reload();
   return {
     capture(href, referrer, sessionStarted) {
-      // Another tab may have stored a touch since this one loaded; it must not be overwritten.
-      first = load(storage, FIRST_KEY) ?? first;
-      last = load(storage, LAST_KEY) ?? last;
+      reload();
       const touch = readTouch(href, referrer, now(), options);
       if (!touch) return;
       if (!first) first = save(FIRST_KEY, touch);

@@ -49,45 +49,45 @@ function declaredProperties(element: Element, prefix: string): Properties {
  */
 export function watchDataAttributes(track: Track, options: AutoTrackOptions = {}): () => void {
   const prefix = options.prefix ?? 'data-analytics';
+  const trackAttribute = `${prefix}-track`;
+  const formAttribute = `${prefix}-form`;
   const started = new WeakSet<HTMLFormElement>();
-  const formOf = (target: EventTarget | null): HTMLFormElement | null => {
-    const element = target instanceof Element ? target : null;
-    const selector = `form[${prefix}-form]`;
-    // The form itself when it is the target (happy-dom's closest() returns a copy of it).
-    return (
-      element?.matches(selector) ? element : element?.closest(selector)
-    ) as HTMLFormElement | null;
+  /** The element matching `selector` that is, or contains, the event's target. */
+  const closest = (target: EventTarget | null, selector: string): Element | null => {
+    if (!(target instanceof Element)) return null;
+    // The element itself when it matches (happy-dom's closest() returns a copy of it).
+    return target.matches(selector) ? target : target.closest(selector);
   };
+  const formOf = (event: Event) =>
+    closest(event.target, `form[${formAttribute}]`) as HTMLFormElement | null;
   const formProperties = (form: HTMLFormElement): Properties => {
-    const names = new Set<string>();
-    for (const field of Array.from(form.elements)) {
-      const name = (field as HTMLInputElement).name;
-      if (name) names.add(name);
-    }
+    const names = new Set(
+      Array.from(form.elements, (field) => (field as HTMLInputElement).name).filter(Boolean),
+    );
     return {
       ...declaredProperties(form, prefix),
-      form: form.getAttribute(`${prefix}-form`) ?? '',
+      form: form.getAttribute(formAttribute) ?? '',
       field_names: [...names],
       field_count: names.size,
     };
   };
 
   const onClick = (event: Event) => {
-    const target = event.target instanceof Element ? event.target : null;
-    const element = target?.closest(`[${prefix}-track]`);
-    const name = element?.getAttribute(`${prefix}-track`);
+    const element = closest(event.target, `[${trackAttribute}]`);
+    const name = element?.getAttribute(trackAttribute);
     if (element && name) track(name, declaredProperties(element, prefix));
   };
   const onInteraction = (event: Event) => {
-    const form = formOf(event.target);
+    const form = formOf(event);
     if (!form || started.has(form)) return;
     started.add(form);
     track('form_started', formProperties(form));
   };
   const onSubmit = (event: Event) => {
-    const form = formOf(event.target);
+    const form = formOf(event);
     if (!form) return;
-    if (!started.has(form)) onInteraction(event);
+    // A form submitted without any input (all defaults) still starts before it is submitted.
+    onInteraction(event);
     // A submitted form that is used again (an SPA keeps it on screen) starts anew.
     started.delete(form);
     track('form_submitted', formProperties(form));

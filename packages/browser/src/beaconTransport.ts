@@ -9,6 +9,9 @@ import type { FlushLock } from './flushLock';
 
 const BEACON_INTERVAL_MS = 30_000;
 
+/** A CORS-safelisted content type: a cross-origin collector needs no preflight. */
+const TEXT_PLAIN = 'text/plain';
+
 /** Browsers refuse keepalive bodies past 64 KB in flight per page; batches stay under it. */
 export const KEEPALIVE_BYTES = 60_000;
 
@@ -53,7 +56,7 @@ export function createBeaconTransport(
       return await postBatch(
         fetch,
         url,
-        { headers: { 'content-type': 'text/plain' }, body, keepalive },
+        { headers: { 'content-type': TEXT_PLAIN }, body, keepalive },
         options.timeoutMs ?? 10_000,
       );
     } catch (error) {
@@ -62,7 +65,7 @@ export function createBeaconTransport(
       if (
         keepalive &&
         now - lastBeacon > BEACON_INTERVAL_MS &&
-        navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' }))
+        navigator.sendBeacon?.(url, new Blob([body], { type: TEXT_PLAIN }))
       ) {
         lastBeacon = now;
         throw new Error('sent with sendBeacon: kept until the collector acknowledges it');

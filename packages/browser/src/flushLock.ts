@@ -19,14 +19,16 @@ export type FlushLock = <T>(task: () => Promise<T>) => Promise<T>;
 export function createFlushLock(name: string, local: SyncStorage): FlushLock {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (locks) return (task) => locks.request(name, task) as ReturnType<typeof task>;
-  const owner = Math.random().toString(36).slice(2);
+  /** How this tab's leases start: `<owner> `. */
+  const owner = `${Math.random().toString(36).slice(2)} `;
+  const held = () => local.getItem(name)?.startsWith(owner) === true;
   const claim = (): boolean => {
     try {
       const [holder, expiry] = (local.getItem(name) ?? '').split(' ');
-      if (holder && holder !== owner && Number(expiry) > Date.now()) return false;
-      local.setItem(name, `${owner} ${Date.now() + LEASE_MS}`);
+      if (holder && !held() && Number(expiry) > Date.now()) return false;
+      local.setItem(name, owner + (Date.now() + LEASE_MS));
       // Two tabs may write at once: the one whose write stayed holds the lease.
-      return local.getItem(name)?.startsWith(`${owner} `) === true;
+      return held();
     } catch {
       return true; // No storage to coordinate through: run.
     }
@@ -39,7 +41,7 @@ export function createFlushLock(name: string, local: SyncStorage): FlushLock {
     } finally {
       clearInterval(renew);
       try {
-        if (local.getItem(name)?.startsWith(`${owner} `)) local.removeItem(name);
+        if (held()) local.removeItem(name);
       } catch {
         // Expires on its own.
       }

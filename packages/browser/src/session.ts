@@ -60,18 +60,15 @@ export function createSessions(storage: SyncStorage, timeoutMs: number): Session
   return {
     touch(now) {
       const previous = read();
-      if (previous && now - previous.lastActivity < timeoutMs) {
-        // Activity within a second of the stored one changes nothing a 30-minute timeout can
-        // tell: skip the write (track() calls this for every event).
-        if (now - previous.lastActivity < WRITE_EVERY_MS)
-          return { session: previous, started: false };
-        const session = { id: previous.id, lastActivity: now };
-        write(session);
-        return { session, started: false };
+      const started = !previous || now - previous.lastActivity >= timeoutMs;
+      // Activity within a second of the stored one changes nothing a 30-minute timeout can
+      // tell: skip the write (track() calls this for every event).
+      if (!started && now - previous.lastActivity < WRITE_EVERY_MS) {
+        return { session: previous, started };
       }
-      const session = { id: now, lastActivity: now };
+      const session = { id: started ? now : previous.id, lastActivity: now };
       write(session);
-      return { session, started: true, ended: previous };
+      return started ? { session, started, ended: previous } : { session, started };
     },
     end: () => write(undefined),
   };

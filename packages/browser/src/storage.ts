@@ -1,4 +1,9 @@
-import { createMemoryStorage, type StoragePort, type SyncStorage } from '@sightline/core';
+import {
+  createMemoryStorage,
+  STORAGE_KEYS,
+  type StoragePort,
+  type SyncStorage,
+} from '@sightline/core';
 
 export type { SyncStorage };
 
@@ -29,14 +34,11 @@ const COOKIE_MAX_AGE = 31_536_000;
  * cookieStorage('example.com').setItem('sightline.anonymousId', id);
  */
 export function cookieStorage(domain?: string): SyncStorage {
-  const attributes = `;path=/;max-age=${COOKIE_MAX_AGE};samesite=lax${domain ? `;domain=${domain}` : ''}${
-    location.protocol === 'https:' ? ';secure' : ''
-  }`;
-  const write = (key: string, value: string, remove?: boolean) => {
+  const scope = `${domain ? `;domain=${domain}` : ''}${location.protocol === 'https:' ? ';secure' : ''}`;
+  /** `lifetime` is a `max-age` to keep the cookie, or an `expires` in the past to remove it. */
+  const write = (key: string, value: string, lifetime: string) => {
     // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox.
-    document.cookie = `${encodeURIComponent(key)}=${encodeURIComponent(value)}${attributes}${
-      remove ? ';max-age=0;expires=Thu, 01 Jan 1970 00:00:00 GMT' : ''
-    }`;
+    document.cookie = `${encodeURIComponent(key)}=${encodeURIComponent(value)};path=/;${lifetime};samesite=lax${scope}`;
   };
   return {
     getItem(key) {
@@ -46,8 +48,8 @@ export function cookieStorage(domain?: string): SyncStorage {
       }
       return null;
     },
-    setItem: (key, value) => write(key, value),
-    removeItem: (key) => write(key, '', true),
+    setItem: (key, value) => write(key, value, `max-age=${COOKIE_MAX_AGE}`),
+    removeItem: (key) => write(key, '', 'expires=Thu, 01 Jan 1970 00:00:00 GMT'),
   };
 }
 
@@ -65,7 +67,7 @@ export function localStorageIfUsable(): Storage | undefined {
 }
 
 /** Keys that follow `cookieDomain` to cookies, so every subdomain sees the same visitor. */
-const SHARED_KEYS = new Set(['sightline.anonymousId', 'sightline.userId']);
+const SHARED_KEYS: readonly string[] = [STORAGE_KEYS.anonymousId, STORAGE_KEYS.userId];
 
 /**
  * The storage for `options.persistence`, falling back from localStorage to cookies to memory.
@@ -76,13 +78,14 @@ const SHARED_KEYS = new Set(['sightline.anonymousId', 'sightline.userId']);
  * const storage = createBrowserStorage({ persistence: 'localStorage', cookieDomain: 'example.com' });
  */
 export function createBrowserStorage(options: StorageOptions = {}): SyncStorage {
-  const persistence = options.persistence ?? 'localStorage';
-  if (persistence === 'memory') return createMemoryStorage();
-  const cookies = navigator.cookieEnabled ? cookieStorage(options.cookieDomain) : undefined;
+  const { persistence = 'localStorage', cookieDomain } = options;
   const local = persistence === 'localStorage' ? localStorageIfUsable() : undefined;
-  if (!local) return cookies ?? createMemoryStorage();
-  if (!cookies || !options.cookieDomain) return local;
-  return routeStorage((key) => (SHARED_KEYS.has(key) ? cookies : local));
+  const cookies =
+    persistence !== 'memory' && navigator.cookieEnabled ? cookieStorage(cookieDomain) : undefined;
+  if (local && cookies && cookieDomain) {
+    return routeStorage((key) => (SHARED_KEYS.includes(key) ? cookies : local));
+  }
+  return local ?? cookies ?? createMemoryStorage();
 }
 
 /**

@@ -14,6 +14,13 @@ function then<T, R>(value: Maybe<T>, next: (value: T) => Maybe<R>): Maybe<R> {
   return value instanceof Promise ? value.then(next) : next(value);
 }
 
+/** `next(values)`: at once when every value is plain, once all resolve when any is a Promise. */
+function thenAll<T, R>(values: Array<Maybe<T>>, next: (values: T[]) => Maybe<R>): Maybe<R> {
+  return values.some((value) => value instanceof Promise)
+    ? Promise.all(values).then(next)
+    : next(values as T[]);
+}
+
 /**
  * Where per-tab queues are kept: localStorage (synchronous: an event is stored as it is
  * enqueued) or IndexedDB through idb-keyval (asynchronous, for large queues).
@@ -42,7 +49,8 @@ export function localQueueStore(local: Storage): QueueStore {
     get: (key) => local.getItem(key),
     set: (key, value) => local.setItem(key, value),
     delete: (key) => local.removeItem(key),
-    keys: () => Array.from({ length: local.length }, (_, index) => local.key(index) ?? ''),
+    // A Storage's own enumerable properties are exactly its keys.
+    keys: () => Object.keys(local),
   };
 }
 
@@ -95,60 +103,48 @@ export function createTabQueue(
       // Storage refuses: the queue lives in memory anyway.
     }
   };
-  const alive = () => quietly(() => local.setItem(TAB_PREFIX + tabId, String(Date.now())));
 
   /** Which of `keys` are queues of tabs that are gone: no heartbeat, or none for `GONE_MS`. */
-  const orphansAmong = (keys: readonly string[]): string[] => {
-    const now = Date.now();
-    return keys.filter((key) => {
+  const orphansAmong = (keys: readonly string[]): string[] =>
+    keys.filter((key) => {
       if (!key.startsWith(`${queueKey}.`) || key === ownKey) return false;
       const beat = local.getItem(heartbeat(key));
-      return beat === null || now - Number(beat) >= GONE_MS;
+      return beat === null || Date.now() - Number(beat) >= GONE_MS;
     });
-  };
-  const orphans = async () => orphansAmong(await store.keys());
 
   const forget = (key: string) =>
     then(store.delete(key), () => quietly(() => local.removeItem(heartbeat(key))));
 
   /**
    * This tab's queue with every orphaned queue merged in (once per messageId); orphans are
-   * removed, each after the merged queue is saved under this tab's key: a crash in between
-   * duplicates events (harmless), never loses them. Synchronous over a synchronous store, so
-   * core loads a localStorage queue at once.
+   * removed after the merged queue is saved under this tab's key: a crash in between duplicates
+   * events (harmless), never loses them. Synchronous over a synchronous store, so core loads a
+   * localStorage queue at once.
    */
-  const adopt = (): Maybe<string | null> => {
-    const merged: Array<{ messageId?: unknown }> = [];
-    const seen = new Set<unknown>();
-    const add = (text: string | null | undefined) => {
-      for (const event of parseQueue(text)) {
-        if (seen.has(event.messageId)) continue;
-        seen.add(event.messageId);
-        merged.push(event);
-      }
-    };
-    const mergeFrom = (keys: readonly string[], index: number): Maybe<string | null> => {
-      const key = keys[index];
-      if (key === undefined) return merged.length === 0 ? null : JSON.stringify(merged);
-      return then(store.get(key), (text) => {
-        add(text);
-        return then(store.set(ownKey, JSON.stringify(merged)), () =>
-          then(forget(key), () => mergeFrom(keys, index + 1)),
-        );
-      });
-    };
-    return then(store.get(ownKey), (own) => {
-      add(own);
-      return then(store.keys(), (keys) => mergeFrom(orphansAmong(keys), 0));
+  const adopt = (): Maybe<string | null> =>
+    then(store.keys(), (keys) => {
+      const orphans = orphansAmong(keys);
+      return thenAll(
+        [ownKey, ...orphans].map((key) => store.get(key)),
+        (texts) => {
+          const byMessageId = new Map<unknown, unknown>();
+          for (const event of texts.flatMap(parseQueue)) {
+            if (!byMessageId.has(event.messageId)) byMessageId.set(event.messageId, event);
+          }
+          const merged = JSON.stringify([...byMessageId.values()]);
+          const loaded = byMessageId.size === 0 ? null : merged;
+          if (orphans.length === 0) return loaded;
+          return then(store.set(ownKey, merged), () => thenAll(orphans.map(forget), () => loaded));
+        },
+      );
     });
-  };
 
   let sweeping = false;
   const sweep = async () => {
     if (!deliver || sweeping) return;
     sweeping = true;
     try {
-      for (const key of await orphans()) {
+      for (const key of orphansAmong(await store.keys())) {
         const events = parseQueue(await store.get(key));
         if (events.length === 0 || (await deliver(events))) await forget(key);
       }
@@ -159,12 +155,16 @@ export function createTabQueue(
     }
   };
 
-  const beat = () => {
+  const alive = () => quietly(() => local.setItem(TAB_PREFIX + tabId, String(Date.now())));
+  let timer: ReturnType<typeof setInterval>;
+  const start = () => {
     alive();
-    void sweep();
+    timer = setInterval(() => {
+      alive();
+      void sweep();
+    }, HEARTBEAT_MS);
   };
-  alive();
-  let timer = setInterval(beat, HEARTBEAT_MS);
+  start();
   // A page that goes away (reload, navigation, close) hands its queue over at once; one restored
   // from the back/forward cache takes it back up (anything adopted meanwhile is sent twice and
   // stored once).
@@ -172,12 +172,12 @@ export function createTabQueue(
     clearInterval(timer);
     quietly(() => local.removeItem(TAB_PREFIX + tabId));
   };
-  const onShow = (event: PageTransitionEvent) => {
-    if (!event.persisted) return;
-    alive();
-    timer = setInterval(beat, HEARTBEAT_MS);
-  };
-  const unlisten = listen(window, { pagehide: onHide, pageshow: onShow });
+  const unlisten = listen(window, {
+    pagehide: onHide,
+    pageshow(event: PageTransitionEvent) {
+      if (event.persisted) start();
+    },
+  });
 
   return {
     storage: {
