@@ -25,7 +25,7 @@ export function createFlushLock(name: string, local: SyncStorage): FlushLock {
   const claim = (): boolean => {
     try {
       const [holder, expiry] = (local.getItem(name) ?? '').split(' ');
-      if (holder && !held() && Number(expiry) > Date.now()) return false;
+      if (holder && `${holder} ` !== owner && Number(expiry) > Date.now()) return false;
       local.setItem(name, owner + (Date.now() + LEASE_MS));
       // Two tabs may write at once: the one whose write stayed holds the lease.
       return held();
