@@ -40,7 +40,7 @@ async function countStored(url: string, tenant: string): Promise<Record<string, 
     return Number(Object.values(row ?? {})[0] ?? 0);
   };
   try {
-    const raw = store.kind === 'clickhouse' ? 'event_rows' : 'events';
+    const raw = store.kind === 'clickhouse' ? 'event_rows_v4' : 'events';
     return {
       rows: await one(`SELECT count(*) AS n FROM ${raw} WHERE tenant = $1`),
       distinctIds: await one(

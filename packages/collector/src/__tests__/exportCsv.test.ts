@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_EVENT_FIELDS } from '../read/apiEvent';
-import { EXPORT_PAGE_ROWS } from '../read/csvExport';
+import { exportPageRows } from '../read/csvExport';
 import { createDuckDbStore } from '../store/duckdb/duckdbStore';
 import { type HttpCollector, ingest, readApi, readJson, startHttpCollector } from './httpCollector';
 import { wrapStore } from './wrapStore';
@@ -250,8 +250,9 @@ describe('GET /v1/export.csv over several store pages', () => {
   let hold: Promise<void> | undefined;
   /** Page files the store was asked to write, in order. */
   let written: string[] = [];
+  const PAGE_ROWS = exportPageRows('duckdb');
   /** Two whole pages and a part page. */
-  const TOTAL = EXPORT_PAGE_ROWS * 2 + 100;
+  const TOTAL = PAGE_ROWS * 2 + 100;
 
   beforeAll(async () => {
     const duckdb = await createDuckDbStore({ path: ':memory:' });
@@ -290,18 +291,18 @@ describe('GET /v1/export.csv over several store pages', () => {
       release = resolve;
     });
     try {
-      const limit = EXPORT_PAGE_ROWS + 1_000;
+      const limit = PAGE_ROWS + 1_000;
       const response = await readApi(big.url, `/v1/export.csv?limit=${limit}`, READ_KEY);
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let received = '';
       // The header and the whole first page arrive while the second page is held in the store.
-      while (received.split('\r\n').length - 1 < EXPORT_PAGE_ROWS + 1) {
+      while (received.split('\r\n').length - 1 < PAGE_ROWS + 1) {
         const { done, value } = await reader.read();
         expect(done).toBe(false);
         received += decoder.decode(value, { stream: true });
       }
-      expect(received.split('\r\n').length - 1).toBe(EXPORT_PAGE_ROWS + 1);
+      expect(received.split('\r\n').length - 1).toBe(PAGE_ROWS + 1);
       expect(written).toHaveLength(2);
       release();
       for (;;) {

@@ -11,7 +11,7 @@ export function bigint(value: number): Sql {
  * query still says `events.seq >= low AND events.seq <= high` itself), under the name `events`.
  *
  * DuckDB and PostgreSQL: the `events` table, whose rows are stored (DuckDB) or indexed
- * (PostgreSQL) in `seq` order. ClickHouse sorts `event_rows` by (tenant, day, message_id), so
+ * (PostgreSQL) in `seq` order. ClickHouse sorts `event_rows_v4` by (tenant, day, message_id), so
  * there a seq range would read every row through `FINAL`: the range's message ids and days come
  * from `event_seq_rows` (sorted by seq) instead, and only their rows are read and collapsed. It
  * may name more events than the range holds (an erased row's keys until the mutation ends; a
@@ -21,6 +21,13 @@ export function bigint(value: number): Sql {
  * granule; `message_id` alone would match granules of every day between the window's first and
  * last, since ids are random (a window of 10,000 ids read all 2,000,000 rows of a test table,
  * the pairs 198,000). `GLOBAL IN` would read them all too: 18.16 does not prune by its sets.
+ *
+ * `wide`: for a query that reads most columns (the CSV export). `FINAL` merges every column it
+ * reads, which costs more than the read itself when the columns are the wide JSON texts: here
+ * `FINAL` runs over the keys and `seq` only, to find the copy each event keeps, and the
+ * columns are read without it, keeping the rows with that (day, message_id, seq). `LIMIT 1 BY`
+ * drops the second of two identical copies (same seq too: a row copied twice by a migration)
+ * until they merge. At 10M events, for a 50,000-row export window: 0.64 s against 1.0 s.
  *
  * @example
  * sql`SELECT count(*) FROM ${eventsBySeq(store, 'acme', 100, 200)}
@@ -32,13 +39,18 @@ export function eventsBySeq(
   low: number,
   high: number,
   span: TimeSpan = {},
+  wide = false,
 ): Sql {
   if (store.kind !== 'clickhouse') return sql`events`;
   const keys = sql`FROM event_seq_rows
     WHERE tenant = ${tenant} AND seq >= ${bigint(low)} AND seq <= ${bigint(high)}${during(span)}`;
-  return sql`(SELECT * FROM event_rows FINAL WHERE tenant = ${tenant}
-    AND day >= (SELECT min(day) ${keys}) AND day <= (SELECT max(day) ${keys})
-    AND (day, message_id) IN (SELECT day, message_id ${keys})) AS events`;
+  const days = sql`tenant = ${tenant}
+    AND day >= (SELECT min(day) ${keys}) AND day <= (SELECT max(day) ${keys})`;
+  const window = sql`${days} AND (day, message_id) IN (SELECT day, message_id ${keys})`;
+  if (!wide) return sql`(SELECT * FROM event_rows_v4 FINAL WHERE ${window}) AS events`;
+  return sql`(SELECT * FROM event_rows_v4 WHERE ${days} AND (day, message_id, seq) IN
+    (SELECT day, message_id, seq FROM event_rows_v4 FINAL WHERE ${window})
+    LIMIT 1 BY day, message_id) AS events`;
 }
 
 /**

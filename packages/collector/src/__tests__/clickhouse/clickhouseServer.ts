@@ -3,6 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { ClickHouseConnection } from '../../store/clickhouse/clickhouseConnection';
+import { runClickHouseMigrations } from '../../store/clickhouse/clickhouseMigrate';
+import { type ClickHouseMigration, clickhouseMigrations } from '../../store/clickhouse/migrations';
 
 /** A throwaway ClickHouse server for tests. */
 export interface ClickHouseTestServer {
@@ -141,4 +145,28 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Creates `database` on `server` with the schema an older collector left: the first `version`
+ * migrations (or those of `list`), applied by the collector's own migration runner.
+ *
+ * @example
+ * await databaseAtVersion(server, 'old_one', 3); // event_rows, as before migration 4
+ */
+export async function databaseAtVersion(
+  server: ClickHouseTestServer,
+  database: string,
+  version: number,
+  list: readonly ClickHouseMigration[] = clickhouseMigrations.filter(
+    (migration) => migration.version <= version,
+  ),
+): Promise<void> {
+  await server.run(`CREATE DATABASE IF NOT EXISTS ${database}`);
+  const client = createClient({ url: server.httpUrl, database });
+  try {
+    await runClickHouseMigrations(new ClickHouseConnection(client), list);
+  } finally {
+    await client.close();
+  }
 }

@@ -9,7 +9,7 @@ import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
 const HOSTILE = [
   "O'Brien",
   "'; DROP TABLE events; --",
-  "\\'; DROP TABLE event_rows; --",
+  "\\'; DROP TABLE event_rows_v4; --",
   'back\\slash\\',
   'trailing backslash \\',
   'nul\u0000inside',
@@ -84,7 +84,7 @@ describe('hostile strings through every ClickHouse store path', () => {
       expect(await store.countEvents(tenant)).toBe(0);
       // Nothing was dropped or rewritten by any of the above.
       expect(tablesBefore).toEqual(
-        expect.arrayContaining(['event_rows', 'events', 'identity_links', 'daily_usage']),
+        expect.arrayContaining(['event_rows_v4', 'events', 'identity_links', 'daily_usage']),
       );
       expect(await tableNames()).toEqual(tablesBefore);
     },

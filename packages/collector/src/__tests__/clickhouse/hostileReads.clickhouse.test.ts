@@ -16,7 +16,7 @@ import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
 const HOSTILE = [
   "O'Brien",
   "'; DROP TABLE events; --",
-  "\\'; DROP TABLE event_rows; --",
+  "\\'; DROP TABLE event_rows_v4; --",
   'back\\slash\\',
   'nul\u0000inside',
   'trailing backslash \\',
@@ -193,12 +193,12 @@ describe('hostile text through every ClickHouse read path', () => {
     await expectSameAnswer('/v1/events?limit=1000');
     await expectSameAnswer('/v1/metrics?names=dau,events,revenue&from=2024-01-01&to=2024-03-31');
     const tables = await server.run(
-      "SELECT name FROM system.tables WHERE database = 'hostile_reads' AND name IN ('events', 'event_rows', 'identity_links', 'identity_link_rows', 'daily_usage', 'erasure_audit') ORDER BY name FORMAT TSV",
+      "SELECT name FROM system.tables WHERE database = 'hostile_reads' AND name IN ('events', 'event_rows_v4', 'identity_links', 'identity_link_rows', 'daily_usage', 'erasure_audit') ORDER BY name FORMAT TSV",
     );
     expect(tables.trim().split('\n')).toEqual([
       'daily_usage',
       'erasure_audit',
-      'event_rows',
+      'event_rows_v4',
       'events',
       'identity_link_rows',
       'identity_links',

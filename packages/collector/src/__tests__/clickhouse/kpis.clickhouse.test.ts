@@ -45,7 +45,7 @@ beforeAll(async () => {
   }
   // A third of the events a second time, not merged yet.
   await server.run(
-    `INSERT INTO ${DATABASE}.event_rows SELECT * FROM ${DATABASE}.event_rows WHERE cityHash64(message_id) % 3 = 0`,
+    `INSERT INTO ${DATABASE}.event_rows_v4 SELECT * FROM ${DATABASE}.event_rows_v4 WHERE cityHash64(message_id) % 3 = 0`,
   );
 }, 120_000);
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORT_PAGE_ROWS } from '../../read/csvExport';
+import { exportPageRows } from '../../read/csvExport';
 import { openStore } from '../../store/openStore';
 import { type HttpCollector, readApi, readJson, startHttpCollector } from '../httpCollector';
 import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
@@ -12,8 +12,9 @@ import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
  */
 
 const READ_KEY = 'rk_paging_12345678';
-const ROWS = EXPORT_PAGE_ROWS + 50;
-/** Seven events share each seq: 10,050 = 7 × 1,435 + 5, so page boundaries split runs. */
+const PAGE_ROWS = exportPageRows('clickhouse');
+const ROWS = PAGE_ROWS + 50;
+/** Seven events share each seq: the page boundary (50,000 = 7 × 7,142 + 6) splits a run. */
 const RUN = 7;
 
 let server: ClickHouseTestServer;
@@ -34,14 +35,15 @@ beforeAll(async () => {
     store,
     writeKeys: ['wk_paging_12345678=paging'],
     readKeys: [`${READ_KEY}=paging`],
-    read: { cacheTtlMs: 0 },
+    // Above the default cap (50,000), so an export spans two pages.
+    read: { cacheTtlMs: 0, exportRowCap: 2 * PAGE_ROWS },
   });
   // Rows of another tenant share the same seqs: filtered out, they must not shift pages.
   for (const [tenant, prefix, count] of [
     ['paging', 'm-', ROWS],
     ['other', 'o-', 3 * RUN],
   ] as const) {
-    await server.run(`INSERT INTO paging.event_rows
+    await server.run(`INSERT INTO paging.event_rows_v4
       (tenant, day, message_id, type, event, "timestamp", received_at, anonymous_id,
        properties, traits, context, seq)
       SELECT '${tenant}', toDate('2024-02-01'), concat('${prefix}', toString(number)), 'track',
@@ -106,8 +108,8 @@ describe('ClickHouse paging when seq repeats', () => {
   });
 
   it('stops an export at its limit inside a run of equal seqs', async () => {
-    const { ids, truncated } = await exportedIds(`?limit=${EXPORT_PAGE_ROWS + 3}`);
-    expect(ids).toEqual(EXPECTED.slice(0, EXPORT_PAGE_ROWS + 3));
+    const { ids, truncated } = await exportedIds(`?limit=${PAGE_ROWS + 3}`);
+    expect(ids).toEqual(EXPECTED.slice(0, PAGE_ROWS + 3));
     expect(truncated).toBe('true');
   });
 });

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/openStore';
 import type { Store } from '../../store/store';
 import { type HttpCollector, readApi, readJson, startHttpCollector } from '../httpCollector';
-import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
+import { type ClickHouseTestServer, databaseAtVersion, startClickHouse } from './clickhouseServer';
 
 /**
  * `event_seq_rows` (migration 3): the event listing and the CSV export read newest first by seq
- * through it, so a page reads its seq range, not every row of `event_rows` through `FINAL`. The
+ * through it, so a page reads its seq range, not every row of `event_rows_v4` through `FINAL`. The
  * answers stay exact when a re-sent copy is not merged yet, and erasure and retention delete
  * from it too.
  */
@@ -17,7 +17,7 @@ const DATABASE = 'seq_index';
 const EVENTS = 200_000;
 const START_MS = Date.UTC(2024, 0, 1);
 const STEP_MS = 21_600;
-/** Rows a read may touch: a few granules of 8,192 in each table, far below the 200,000 stored. */
+/** Rows a read may touch: a few granules in each table, far below the 200,000 stored. */
 const ROWS_TO_READ = 80_000;
 
 let server: ClickHouseTestServer;
@@ -46,7 +46,7 @@ async function mostRowsRead(): Promise<number> {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { query: string; read_rows: string })
     .filter(
-      (row) => /^\s*SELECT\b/.test(row.query) && /\bevent_rows\b|FROM events\b/.test(row.query),
+      (row) => /^\s*SELECT\b/.test(row.query) && /\bevent_rows_v4\b|FROM events\b/.test(row.query),
     );
   expect(reads.length).toBeGreaterThan(0);
   return Math.max(...reads.map((row) => Number(row.read_rows)));
@@ -62,7 +62,7 @@ beforeAll(async () => {
     readKeys: [`${READ_KEY}=acme`],
     read: { cacheTtlMs: 0 },
   });
-  await server.run(`INSERT INTO ${DATABASE}.event_rows
+  await server.run(`INSERT INTO ${DATABASE}.event_rows_v4
     (tenant, day, message_id, type, event, "timestamp", received_at, user_id, anonymous_id,
      properties, traits, context, seq)
     SELECT 'acme', toDate(intDiv(ts, 1000)), concat('m-', toString(number)), 'track', 'tick', ts,
@@ -148,7 +148,7 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
       read: { cacheTtlMs: 0 },
     });
     try {
-      await server.run(`SYSTEM STOP MERGES ${database}.event_rows`);
+      await server.run(`SYSTEM STOP MERGES ${database}.event_rows_v4`);
       // Three events, then the second again with a later seq (a second collector's insert).
       for (const [id, seq] of [
         ['a', 10],
@@ -156,14 +156,14 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
         ['c', 30],
         ['b', 40],
       ] as const) {
-        await server.run(`INSERT INTO ${database}.event_rows
+        await server.run(`INSERT INTO ${database}.event_rows_v4
           (tenant, day, message_id, type, event, "timestamp", received_at, properties, traits,
            context, seq)
           VALUES ('acme', '2024-01-01', '${id}', 'track', 'tick', ${START_MS}, ${START_MS},
             '{}', '{}', '{}', ${seq})`);
       }
       const stored = await server.run(
-        `SELECT count() FROM ${database}.event_rows WHERE message_id = 'b' FORMAT TSV`,
+        `SELECT count() FROM ${database}.event_rows_v4 WHERE message_id = 'b' FORMAT TSV`,
       );
       expect(stored.trim()).toBe('2'); // not merged: both copies are there
       const listed = await readJson<Page>(app.url, '/v1/events?limit=10', READ_KEY);
@@ -186,7 +186,7 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
         'a',
       ]);
     } finally {
-      await server.run(`SYSTEM START MERGES ${database}.event_rows`);
+      await server.run(`SYSTEM START MERGES ${database}.event_rows_v4`);
       await app.close();
     }
   });
@@ -218,13 +218,8 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
 
   it('fills event_seq_rows from the stored events when migrating to version 3', async () => {
     const database = 'seq_index_upgrade';
-    const before = await openStore(server.storeUrl(database));
-    await before.close();
     // A database as version 2 left it, holding events.
-    await server.run(`DROP TABLE ${database}.event_seq_feed`);
-    await server.run(`DROP TABLE ${database}.event_seq_rows`);
-    await server.run(`ALTER TABLE ${database}.schema_migrations DELETE WHERE version = 3`);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the mutation above is async
+    await databaseAtVersion(server, database, 2);
     await server.run(`INSERT INTO ${database}.event_rows
       (tenant, day, message_id, type, "timestamp", received_at, properties, traits, context, seq)
       SELECT 'acme', toDate('2024-01-01'), concat('old-', toString(number)), 'track',

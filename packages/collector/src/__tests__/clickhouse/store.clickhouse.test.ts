@@ -6,7 +6,7 @@ import { render, sql } from '../../query/sql';
 import { openStore } from '../../store/openStore';
 import type { Store } from '../../store/store';
 import { makeStoredEvent } from '../storedEvent';
-import { type ClickHouseTestServer, startClickHouse } from './clickhouseServer';
+import { type ClickHouseTestServer, databaseAtVersion, startClickHouse } from './clickhouseServer';
 
 let server: ClickHouseTestServer;
 let databases = 0;
@@ -33,7 +33,7 @@ describe('ClickHouse store', () => {
     const versions = await server.run(
       `SELECT version FROM store_test_${databases}.schema_migrations ORDER BY version FORMAT TSV`,
     );
-    expect(versions.trim().split('\n')).toEqual(['1', '2', '3']);
+    expect(versions.trim().split('\n')).toEqual(['1', '2', '3', '4']);
     await again.close();
   });
 
@@ -70,10 +70,10 @@ describe('ClickHouse store', () => {
     await store.append([event]);
     // As another collector instance would: a second insert of the same row, bypassing dedupe.
     await server.run(
-      `INSERT INTO store_test_${databases}.event_rows SELECT * FROM store_test_${databases}.event_rows`,
+      `INSERT INTO store_test_${databases}.event_rows_v4 SELECT * FROM store_test_${databases}.event_rows_v4`,
     );
     const raw = await server.run(
-      `SELECT count() FROM store_test_${databases}.event_rows FORMAT TSV`,
+      `SELECT count() FROM store_test_${databases}.event_rows_v4 FORMAT TSV`,
     );
     expect(raw.trim()).toBe('2');
     expect(await store.countEvents('acme')).toBe(1);
@@ -93,14 +93,8 @@ describe('ClickHouse store', () => {
 
   it('upgrades a version-1 rollup without losing the counts of pruned days', async () => {
     const database = `store_test_${++databases}`;
-    const store = await openStore(server.storeUrl(database));
-    await store.close();
     // A database as version 1 left it: events, and usage counts of days whose events are gone.
-    await server.run(`DROP TABLE ${database}.daily_usage_ids_feed`);
-    await server.run(`DROP TABLE ${database}.daily_usage_ids`);
-    await server.run(`DROP TABLE ${database}.daily_usage`);
-    await server.run(`ALTER TABLE ${database}.schema_migrations DELETE WHERE version = 2`);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the mutation above is async
+    await databaseAtVersion(server, database, 1);
     await server.run(
       `INSERT INTO ${database}.daily_usage_rows VALUES ('acme', '2020-01-01', 'old_event', 7)`,
     );

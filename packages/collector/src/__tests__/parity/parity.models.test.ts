@@ -96,7 +96,7 @@ beforeAll(async () => {
   Object.assign(collectors, { duckdb, postgres, clickhouse });
   // Copies of a fifth of the rows, as a second collector inserting the same batch leaves them.
   await clickhouseServer.run(
-    'INSERT INTO models.event_rows SELECT * FROM models.event_rows WHERE cityHash64(message_id) % 5 = 0',
+    'INSERT INTO models.event_rows_v4 SELECT * FROM models.event_rows_v4 WHERE cityHash64(message_id) % 5 = 0',
   );
 }, 300_000);
 

@@ -125,7 +125,7 @@ beforeAll(async () => {
   // Copies of a fifth of the stored rows in a separate insert, as a second collector would write
   // them; they collapse only in a merge, and no merge is asked for.
   await clickhouseServer.run(
-    'INSERT INTO parity.event_rows SELECT * FROM parity.event_rows WHERE cityHash64(message_id) % 5 = 0',
+    'INSERT INTO parity.event_rows_v4 SELECT * FROM parity.event_rows_v4 WHERE cityHash64(message_id) % 5 = 0',
   );
 }, 300_000);
 
@@ -183,7 +183,7 @@ describe('every store answers every read endpoint as DuckDB does', () => {
     expect(await links('postgres')).toEqual(await links('duckdb'));
     expect(await links('clickhouse')).toEqual(await links('duckdb'));
     const raw = await clickhouseServer.run(
-      "SELECT count() FROM parity.event_rows WHERE tenant = 'parity' FORMAT TSV",
+      "SELECT count() FROM parity.event_rows_v4 WHERE tenant = 'parity' FORMAT TSV",
     );
     expect(Number(raw)).toBeGreaterThan(EVENTS.length);
   });

@@ -9,7 +9,7 @@ function utcDay(ms: number, offset: number): string {
 }
 
 /**
- * `FROM event_rows … WHERE …` for the tenant's events in [`since`, `until`) (either end open),
+ * `FROM event_rows_v4 … WHERE …` for the tenant's events in [`since`, `until`) (either end open),
  * read from the table rather than the `events` view, whose `FINAL` 18.16 applies to the whole
  * table (it pushes no `WHERE` into a view) and runs in one thread. The range is also written on
  * `day`, the UTC day stored beside each timestamp and second in the sorting key, so the primary
@@ -42,7 +42,7 @@ export function eventRows(
   } = {},
 ): Sql {
   const table = raw(
-    `event_rows${range.alias ? ` AS ${range.alias}` : ''}${range.final ? ' FINAL' : ''}`,
+    `event_rows_v4${range.alias ? ` AS ${range.alias}` : ''}${range.final ? ' FINAL' : ''}`,
   );
   const prewhere = range.prewhere ? sql` PREWHERE ${range.prewhere}` : sql``;
   const since =
@@ -61,7 +61,7 @@ export function eventRows(
 
 /**
  * A subquery of the tenant's events in the range that match `where`, one row per message id
- * however many copies are stored, with `columns` (names of `event_rows` columns, chosen by the
+ * however many copies are stored, with `columns` (names of `event_rows_v4` columns, chosen by the
  * code). For counts and sums over few rows (revenue, ad spend): the grouping costs little once
  * `where` has kept only those.
  *

@@ -32,6 +32,11 @@ function csvField(column: string, type: string): string {
  * LF, and the response is streamed to the file. `wait_end_of_query` makes the server finish the
  * query before it answers, so an error is an error status, never a truncated file.
  *
+ * `columns` (the statement's column names, given by a caller that knows them) replace the
+ * `DESCRIBE`: it analyses the statement, which builds its `IN` sets, and for an export page that
+ * is a `FINAL` read of its own (0.4 s of a 2.3 s export at 10M events). Every such column is then
+ * treated as nullable (`isNull` of a column that cannot be NULL is 0).
+ *
  * @example
  * await writeClickHouseCsv(connection, render(sql`SELECT message_id FROM events`), '/tmp/page.csv');
  */
@@ -39,9 +44,12 @@ export async function writeClickHouseCsv(
   connection: ClickHouseConnection,
   statement: SqlStatement,
   path: string,
+  names?: readonly string[],
 ): Promise<void> {
   const text = bindStatement(statement);
-  const columns = await connection.rows(`DESCRIBE TABLE (${text})`);
+  const columns = names
+    ? names.map((name) => ({ name, type: 'Nullable(String)' }))
+    : await connection.rows(`DESCRIBE TABLE (${text})`);
   const fields = columns.map((column) =>
     csvField(identifier(String(column.name)), String(column.type)),
   );

@@ -1,5 +1,14 @@
 import type { ClickHouseConnection } from './clickhouseConnection';
+import { encodeString } from './literal';
 import { type ClickHouseMigration, clickhouseMigrations } from './migrations';
+
+/** Whether the connection's database has a table (or view) named `name`. */
+async function tableExists(connection: ClickHouseConnection, name: string): Promise<boolean> {
+  const [row] = await connection.rows(
+    `SELECT count() AS found FROM system.tables WHERE database = currentDatabase() AND name = ${encodeString(name)}`,
+  );
+  return Number(row?.found) > 0;
+}
 
 /**
  * Brings the ClickHouse schema up to date: creates `schema_migrations` if missing, then applies
@@ -31,7 +40,13 @@ export async function runClickHouseMigrations(
   for (const migration of list) {
     if (applied.has(migration.version)) continue;
     try {
-      for (const statement of migration.statements) await connection.command(statement);
+      for (const entry of migration.statements) {
+        if (typeof entry === 'string') {
+          await connection.command(entry);
+        } else if (await tableExists(connection, entry.ifTableExists)) {
+          await connection.command(entry.statement);
+        }
+      }
     } catch (error) {
       throw new Error(
         `Schema migration ${migration.version} (${migration.description}) failed: ${error instanceof Error ? error.message : String(error)}`,

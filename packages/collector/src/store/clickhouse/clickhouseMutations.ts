@@ -10,14 +10,14 @@ const TIMEOUT_MS = 60_000;
  * polled. Rejects when it takes longer than a minute.
  *
  * @example
- * await deleteRows(connection, 'event_rows', "tenant = 'acme'");
+ * await deleteRows(connection, 'event_rows_v4', "tenant = 'acme'");
  */
 export async function deleteRows(
   connection: ClickHouseConnection,
   table: string,
   where: string,
 ): Promise<void> {
-  if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`not a table name: ${table}`);
   await connection.command(`ALTER TABLE ${table} DELETE WHERE ${where}`);
   const deadline = Date.now() + TIMEOUT_MS;
   for (;;) {

@@ -46,7 +46,7 @@ export async function createClickHouseStore(options: { url: string }): Promise<S
   );
   try {
     await runClickHouseMigrations(connection);
-    const [last] = await connection.rows('SELECT max(seq) AS seq FROM event_rows');
+    const [last] = await connection.rows('SELECT max(seq) AS seq FROM event_rows_v4');
     return new ClickHouseStore(connection, Number(last?.seq ?? 0));
   } catch (error) {
     await connection.client.close();
@@ -114,7 +114,7 @@ class ClickHouseStore implements Store {
     // Events first: a failure leaves at worst links without events, which are harmless and
     // written again with the retry.
     await this.#connection.insert(
-      'event_rows',
+      'event_rows_v4',
       fresh.map((event, index) => eventRow(event, seq + index)),
     );
     await this.#connection.insert('identity_link_rows', links);
@@ -127,8 +127,8 @@ class ClickHouseStore implements Store {
     return this.#connection.rows(bindStatement(statement));
   }
 
-  writeCsv(statement: SqlStatement, path: string): Promise<void> {
-    return writeClickHouseCsv(this.#connection, statement, path);
+  writeCsv(statement: SqlStatement, path: string, columns?: readonly string[]): Promise<void> {
+    return writeClickHouseCsv(this.#connection, statement, path, columns);
   }
 
   /** Reads every message id of the tenant once per 1,000 asked: for bulk work, not per request. */
@@ -137,7 +137,7 @@ class ClickHouseStore implements Store {
     for (let start = 0; start < messageIds.length; start += CHUNK) {
       const ids = [...new Set(messageIds.slice(start, start + CHUNK))];
       const rows = await this.#connection.rows(
-        `SELECT DISTINCT message_id FROM event_rows
+        `SELECT DISTINCT message_id FROM event_rows_v4
          WHERE tenant = ${encodeString(tenant)} AND message_id IN (${ids.map(encodeString).join(', ')})`,
       );
       for (const row of rows) found.add(String(row.message_id));
@@ -183,7 +183,7 @@ class ClickHouseStore implements Store {
       const linksWhere = `tenant = ${t} AND (user_id = ${u} OR anonymous_id = ${u})`;
       const events = await count(connection, 'events', eventsWhere);
       const identityLinks = await count(connection, 'identity_links', linksWhere);
-      await deleteRows(connection, 'event_rows', eventsWhere);
+      await deleteRows(connection, 'event_rows_v4', eventsWhere);
       await deleteRows(connection, 'event_seq_rows', eventsWhere);
       await deleteRows(connection, 'identity_link_rows', linksWhere);
       await connection.insert('erasure_audit', [
@@ -211,12 +211,12 @@ class ClickHouseStore implements Store {
       const cutoff = encodeNumber(Math.floor(olderThanMs));
       const eventsWhere = `"timestamp" < ${cutoff}`;
       const events = await count(connection, 'events', eventsWhere);
-      await deleteRows(connection, 'event_rows', eventsWhere);
+      await deleteRows(connection, 'event_rows_v4', eventsWhere);
       await deleteRows(connection, 'event_seq_rows', eventsWhere);
       const stale = await connection.rows(
         `SELECT tenant, anonymous_id, user_id FROM identity_links
          WHERE first_seen < ${cutoff} AND (tenant, anonymous_id) NOT IN (
-           SELECT tenant, assumeNotNull(anonymous_id) FROM event_rows WHERE isNotNull(anonymous_id))`,
+           SELECT tenant, assumeNotNull(anonymous_id) FROM event_rows_v4 WHERE isNotNull(anonymous_id))`,
       );
       for (let start = 0; start < stale.length; start += CHUNK) {
         const keys = stale
@@ -349,7 +349,7 @@ async function importUsage(
   );
 }
 
-/** One `event_rows` row; `day` is sent, as 18.16 fills omitted JSON fields with zero values. */
+/** One `event_rows_v4` row; `day` is sent, as 18.16 fills omitted JSON fields with zero values. */
 function eventRow(event: StoredEvent, seq: number): Record<string, unknown> {
   return {
     tenant: event.tenant,
