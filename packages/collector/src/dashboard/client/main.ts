@@ -136,24 +136,64 @@ async function eventNames(api: Api, from: string, to: string): Promise<string[]>
   }
 }
 
+/**
+ * The scope the dashboard opens on: a link's range and time zone
+ * (`dashboard#from=2024-05-01&to=2024-05-31&tz=Europe/Paris`), else the tab's last preset (30
+ * days by default) in its last time zone.
+ */
+function openingScope(zones: readonly string[]): {
+  preset: string;
+  tz: string;
+  from: string;
+  to: string;
+} {
+  const linked = new URLSearchParams(location.hash.slice(1));
+  const linkedFrom = linked.get('from') ?? '';
+  const linkedTo = linked.get('to') ?? '';
+  const linkedTz = linked.get('tz');
+  const tz =
+    linkedTz && zones.includes(linkedTz)
+      ? linkedTz
+      : (sessionStorage.getItem(STORAGE.tz) ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+  if (isDay(linkedFrom) && isDay(linkedTo) && linkedFrom <= linkedTo) {
+    return { preset: 'custom', tz, from: linkedFrom, to: linkedTo };
+  }
+  const stored = sessionStorage.getItem(STORAGE.range) ?? '30';
+  const preset =
+    stored === 'custom' || !PRESETS.some(([value]) => value === stored) ? '30' : stored;
+  return { preset, tz, ...lastDays(Number(preset), tz) };
+}
+
 function showDashboard(session: Session): void {
   const tenants = session.tenants;
   const storedTenant = sessionStorage.getItem(STORAGE.tenant);
-  const tenantSelect =
+  const tenant =
     tenants && tenants.length > 0
+      ? tenants.some(({ tenant }) => tenant === storedTenant)
+        ? storedTenant!
+        : tenants[0]!.tenant
+      : undefined;
+  const zones = timeZones();
+  const opening = openingScope(zones);
+  // The funnel's default steps wait for the range's event names: ask for them first, while the
+  // page is built, so the funnel's own request does not start after every other panel's.
+  let openingNames: Promise<string[]> | undefined =
+    tenants && tenants.length === 0
+      ? undefined
+      : eventNames(createApi(base, session.key, tenant), opening.from, opening.to);
+  const tenantSelect =
+    tenant !== undefined && tenants
       ? select(
           'tenant',
           tenants.map(({ tenant }) => [tenant, tenant] as const),
-          tenants.some(({ tenant }) => tenant === storedTenant)
-            ? storedTenant!
-            : tenants[0]!.tenant,
+          tenant,
         )
       : undefined;
-  const preset = select('range', PRESETS, sessionStorage.getItem(STORAGE.range) ?? '30');
+  const preset = select('range', PRESETS, opening.preset);
   const tz = select(
     'tz',
-    timeZones().map((zone) => [zone, zone] as const),
-    sessionStorage.getItem(STORAGE.tz) ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    zones.map((zone) => [zone, zone] as const),
+    opening.tz,
   );
   const from = h('input', { type: 'date', name: 'from', required: true });
   const to = h('input', { type: 'date', name: 'to', required: true });
@@ -177,17 +217,6 @@ function showDashboard(session: Session): void {
     createAttributionPanel(),
     createEventsPanel(),
   ];
-  replace(
-    root,
-    h('header', { class: 'top' }, h('h1', {}, 'Sightline'), scopeForm, signOut),
-    h(
-      'main',
-      { id: 'main', tabindex: -1 },
-      rangeError,
-      eventList,
-      ...panels.map(({ panel }) => panel.section),
-    ),
-  );
 
   function applyPreset() {
     if (preset.value === 'custom') return;
@@ -217,7 +246,11 @@ function showDashboard(session: Session): void {
     document.documentElement.dataset.tenant = tenant ?? '';
     const api = createApi(base, session.key, tenant);
     const range = { from: from.value, to: to.value };
-    const names = eventNames(api, range.from, range.to);
+    const names =
+      openingNames && range.from === opening.from && range.to === opening.to
+        ? openingNames
+        : eventNames(api, range.from, range.to);
+    openingNames = undefined;
     void names.then((list) => {
       eventList.replaceChildren(...list.map((name) => h('option', { value: name })));
     });
@@ -249,26 +282,26 @@ function showDashboard(session: Session): void {
     showSignIn();
   });
 
+  from.value = opening.from;
+  to.value = opening.to;
   if (tenants && tenants.length === 0) {
     rangeError.hidden = false;
     rangeError.textContent = 'This collector knows no tenant yet: send events first.';
-    return;
-  }
-  // A link may carry its range: `dashboard#from=2024-05-01&to=2024-05-31&tz=Europe/Paris`.
-  const linked = new URLSearchParams(location.hash.slice(1));
-  const linkedFrom = linked.get('from') ?? '';
-  const linkedTo = linked.get('to') ?? '';
-  const linkedTz = linked.get('tz');
-  if (linkedTz && timeZones().includes(linkedTz)) tz.value = linkedTz;
-  if (isDay(linkedFrom) && isDay(linkedTo) && linkedFrom <= linkedTo) {
-    preset.value = 'custom';
-    from.value = linkedFrom;
-    to.value = linkedTo;
   } else {
-    if (preset.value === 'custom') preset.value = '30';
-    applyPreset();
+    // The panels' requests go out before the page is attached and laid out.
+    reload();
   }
-  reload();
+  replace(
+    root,
+    h('header', { class: 'top' }, h('h1', {}, 'Sightline'), scopeForm, signOut),
+    h(
+      'main',
+      { id: 'main', tabindex: -1 },
+      rangeError,
+      eventList,
+      ...panels.map(({ panel }) => panel.section),
+    ),
+  );
 }
 
 async function start(): Promise<void> {
