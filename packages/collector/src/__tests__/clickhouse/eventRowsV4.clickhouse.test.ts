@@ -35,6 +35,15 @@ const tables = async (database: string) =>
     .trim()
     .split('\n');
 
+/** A collector of this version on `database` (opening the store runs the migrations). */
+const collectorOn = async (database: string) =>
+  startHttpCollector({
+    store: await openStore(server.storeUrl(database)),
+    writeKeys: ['wk_rows_v4_12345678=acme'],
+    readKeys: [`${READ_KEY}=acme`],
+    read: { cacheTtlMs: 0 },
+  });
+
 /** Inserts `n` events as a version 3 collector does (into `event_rows`), ids `prefix0…`. */
 const insertOld = (database: string, prefix: string, n: number, seqFrom: number) =>
   server.run(`INSERT INTO ${database}.event_rows
@@ -53,13 +62,7 @@ describe('ClickHouse migration 4 (event_rows_v4)', () => {
     // Another old-version insert of the same ids (a re-send to a second collector), unmerged.
     await insertOld(database, 'old-', 10, 1);
 
-    const store = await openStore(server.storeUrl(database));
-    const app = await startHttpCollector({
-      store,
-      writeKeys: ['wk_rows_v4_12345678=acme'],
-      readKeys: [`${READ_KEY}=acme`],
-      read: { cacheTtlMs: 0 },
-    });
+    const app = await collectorOn(database);
     try {
       const names = await tables(database);
       expect(names).toContain('event_rows_v4');
@@ -148,15 +151,37 @@ describe('ClickHouse migration 4 (event_rows_v4)', () => {
     }
   }, 120_000);
 
+  it('completes when several collectors start on a version 3 database at once', async () => {
+    const databases = ['rows_v4_race_a', 'rows_v4_race_b', 'rows_v4_race_c'];
+    for (const database of databases) {
+      await databaseAtVersion(server, database, 3);
+      await insertOld(database, 'old-', 500, 1);
+    }
+    // Four collectors per database, opening it at the same moment.
+    const stores = await Promise.all(
+      databases.flatMap((database) =>
+        Array.from({ length: 4 }, () => openStore(server.storeUrl(database))),
+      ),
+    );
+    try {
+      for (const database of databases) {
+        const names = await tables(database);
+        expect(names).toContain('event_rows_v4');
+        expect(names).not.toContain('event_rows');
+        expect(names).not.toContain('event_rows_v3');
+        expect(await count(`SELECT count() FROM ${database}.events`)).toBe(500);
+        expect(
+          await count(`SELECT sum(count) FROM ${database}.daily_usage WHERE event = 'tick'`),
+        ).toBe(500);
+      }
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  }, 120_000);
+
   it('reads one 1,024-row granule per day for a late event, not 8,192', async () => {
     const database = 'rows_v4_granules';
-    const store = await openStore(server.storeUrl(database));
-    const app = await startHttpCollector({
-      store,
-      writeKeys: ['wk_rows_v4_12345678=acme'],
-      readKeys: [`${READ_KEY}=acme`],
-      read: { cacheTtlMs: 0 },
-    });
+    const app = await collectorOn(database);
     try {
       // 20 days of 20,000 events each (arrived in time order), then one late event per day.
       await server.run(`INSERT INTO ${database}.event_rows_v4

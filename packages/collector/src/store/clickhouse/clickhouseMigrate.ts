@@ -44,7 +44,13 @@ export async function runClickHouseMigrations(
         if (typeof entry === 'string') {
           await connection.command(entry);
         } else if (await tableExists(connection, entry.ifTableExists)) {
-          await connection.command(entry.statement);
+          try {
+            await connection.command(entry.statement);
+          } catch (error) {
+            // Another collector starting at the same time ran this migration past the step that
+            // removes the table: its own run did this step's work.
+            if (await tableExists(connection, entry.ifTableExists)) throw error;
+          }
         }
       }
     } catch (error) {

@@ -6,7 +6,9 @@ export interface ClickHouseMigration {
    * Statements run one by one (one statement per request; ClickHouse has no transactions), each
    * idempotent (`IF NOT EXISTS`) so a migration interrupted half-way completes when run again.
    * A statement with `ifTableExists` runs only while that table exists (18.16 has no
-   * `RENAME … IF EXISTS`, and a copy from a table a previous run already renamed must be skipped).
+   * `RENAME … IF EXISTS`, and a copy from a table a previous run already renamed must be skipped);
+   * when it fails and the table is gone, another collector's run of the same migration removed
+   * it meanwhile, and the failure is ignored.
    */
   readonly statements: readonly (string | ConditionalStatement)[];
 }
