@@ -15,8 +15,11 @@
  * form, `dashboard#from=…&to=…`. Times are read in the page (`performance.now()` when each
  * panel's `data-state` turns `ready`), from the navigation or the sign-in click.
  *
+ * `--waterfall` prints each load's API requests as start–end ms on the same clock (from the
+ * page's resource timings), to see which request or gap decides a load.
+ *
  *   pnpm --filter @sightline/bench-aggregator bench:dashboard        (after `pnpm build`)
- *   tsx src/dashboard.ts --events 1000000 --warm 5 --cold 5 --cache-ttl-ms 10000
+ *   tsx src/dashboard.ts --events 1000000 --warm 5 --cold 5 --cache-ttl-ms 10000 --waterfall
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, copyFileSync, rmSync } from 'node:fs';
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     regenerate: { type: 'boolean', default: false },
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
     'cache-ttl-ms': { type: 'string', default: '60000' },
+    waterfall: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -159,6 +163,8 @@ interface Timing {
   panelsMs: number;
   slowest: string;
   panels: Record<string, number>;
+  /** `--waterfall`: the load's API requests, `path start–end` in ms from its start. */
+  requests?: string;
 }
 
 async function measure(page: Page, signIn: boolean, url: string): Promise<Timing> {
@@ -182,7 +188,23 @@ async function measure(page: Page, signIn: boolean, url: string): Promise<Timing
     Object.entries(recorded.ready).map(([panel, at]) => [panel, at - start]),
   );
   const [slowest, panelsMs] = Object.entries(panels).sort((a, b) => b[1] - a[1])[0]!;
-  return { formMs: signIn ? recorded.formAt : undefined, panelsMs, slowest, panels };
+  const requests = args.waterfall
+    ? (
+        await page.evaluate(() =>
+          performance
+            .getEntriesByType('resource')
+            .filter((entry) => new URL(entry.name).pathname.includes('/v1/'))
+            .map((entry) => ({
+              path: new URL(entry.name).pathname,
+              start: entry.startTime,
+              end: (entry as PerformanceResourceTiming).responseEnd,
+            })),
+        )
+      )
+        .map(({ path, start: at, end }) => `${path} ${format(at - start)}–${format(end - start)}`)
+        .join(', ')
+    : undefined;
+  return { formMs: signIn ? recorded.formAt : undefined, panelsMs, slowest, panels, requests };
 }
 
 // ── Run ──────────────────────────────────────────────────────────────────────────────────────
@@ -286,6 +308,7 @@ for (const [label, ttl] of collectors) {
         .map(([panel, ms]) => `${panel} ${format(ms)}`)
         .join(', ')}`,
     );
+    if (timing.requests) details.push(`${''.padEnd(30)} requests: ${timing.requests}`);
   });
 }
 await browser.close();
