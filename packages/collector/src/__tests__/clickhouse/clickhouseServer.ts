@@ -7,6 +7,8 @@ import { createClient } from '@clickhouse/client';
 import { ClickHouseConnection } from '../../store/clickhouse/clickhouseConnection';
 import { runClickHouseMigrations } from '../../store/clickhouse/clickhouseMigrate';
 import { type ClickHouseMigration, clickhouseMigrations } from '../../store/clickhouse/migrations';
+import { openStore } from '../../store/openStore';
+import { type HttpCollector, startHttpCollector } from '../httpCollector';
 
 /** A throwaway ClickHouse server for tests. */
 export interface ClickHouseTestServer {
@@ -169,4 +171,24 @@ export async function databaseAtVersion(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * A collector over HTTP on `database` of `server` (opening the store runs the migrations), with
+ * one write key and one read key for tenant `acme` and the read cache off.
+ *
+ * @example
+ * const app = await clickHouseCollector(server, 'db1', { write: 'wk_x_12345678', read: 'rk_x_12345678' });
+ */
+export async function clickHouseCollector(
+  server: ClickHouseTestServer,
+  database: string,
+  keys: { write: string; read: string },
+): Promise<HttpCollector> {
+  return startHttpCollector({
+    store: await openStore(server.storeUrl(database)),
+    writeKeys: [`${keys.write}=acme`],
+    readKeys: [`${keys.read}=acme`],
+    read: { cacheTtlMs: 0 },
+  });
 }

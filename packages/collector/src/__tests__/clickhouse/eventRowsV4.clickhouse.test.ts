@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseMigrations } from '../../store/clickhouse/migrations';
 import { openStore } from '../../store/openStore';
-import { ingest, readJson, startHttpCollector } from '../httpCollector';
-import { type ClickHouseTestServer, databaseAtVersion, startClickHouse } from './clickhouseServer';
+import { ingest, readJson } from '../httpCollector';
+import {
+  type ClickHouseTestServer,
+  clickHouseCollector,
+  databaseAtVersion,
+  startClickHouse,
+} from './clickhouseServer';
 
 /**
  * Migration 4: the events move from `event_rows` (index granule 8,192 rows) to `event_rows_v4`
@@ -35,14 +40,9 @@ const tables = async (database: string) =>
     .trim()
     .split('\n');
 
-/** A collector of this version on `database` (opening the store runs the migrations). */
-const collectorOn = async (database: string) =>
-  startHttpCollector({
-    store: await openStore(server.storeUrl(database)),
-    writeKeys: ['wk_rows_v4_12345678=acme'],
-    readKeys: [`${READ_KEY}=acme`],
-    read: { cacheTtlMs: 0 },
-  });
+/** A collector of this version on `database`. */
+const collectorOn = (database: string) =>
+  clickHouseCollector(server, database, { write: 'wk_rows_v4_12345678', read: READ_KEY });
 
 /** Inserts `n` events as a version 3 collector does (into `event_rows`), ids `prefix0…`. */
 const insertOld = (database: string, prefix: string, n: number, seqFrom: number) =>

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/openStore';
 import type { Store } from '../../store/store';
 import { type HttpCollector, readApi, readJson, startHttpCollector } from '../httpCollector';
-import { type ClickHouseTestServer, databaseAtVersion, startClickHouse } from './clickhouseServer';
+import {
+  type ClickHouseTestServer,
+  clickHouseCollector,
+  databaseAtVersion,
+  startClickHouse,
+} from './clickhouseServer';
 
 /**
  * `event_seq_rows` (migration 3): the event listing and the CSV export read newest first by seq
@@ -140,12 +145,9 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
 
   it('lists and exports a re-sent copy once, before any merge', async () => {
     const database = 'seq_index_copies';
-    const copies = await openStore(server.storeUrl(database));
-    const app = await startHttpCollector({
-      store: copies,
-      writeKeys: ['wk_seq_copies_1234=acme'],
-      readKeys: [`${READ_KEY}=acme`],
-      read: { cacheTtlMs: 0 },
+    const app = await clickHouseCollector(server, database, {
+      write: 'wk_seq_copies_1234',
+      read: READ_KEY,
     });
     try {
       await server.run(`SYSTEM STOP MERGES ${database}.event_rows_v4`);
@@ -225,12 +227,9 @@ describe('ClickHouse reads by seq through event_seq_rows', () => {
       SELECT 'acme', toDate('2024-01-01'), concat('old-', toString(number)), 'track',
         toInt64(${START_MS} + number), toInt64(${START_MS}), '{}', '{}', '{}', toInt64(number + 1)
       FROM system.numbers LIMIT 1000`);
-    const upgraded = await openStore(server.storeUrl(database));
-    const app = await startHttpCollector({
-      store: upgraded,
-      writeKeys: ['wk_seq_upgrade_1234=acme'],
-      readKeys: [`${READ_KEY}=acme`],
-      read: { cacheTtlMs: 0 },
+    const app = await clickHouseCollector(server, database, {
+      write: 'wk_seq_upgrade_1234',
+      read: READ_KEY,
     });
     try {
       const rows = await server.run(`SELECT count() FROM ${database}.event_seq_rows FORMAT TSV`);
