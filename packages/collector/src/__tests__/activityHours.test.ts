@@ -445,3 +445,60 @@ describe('metrics from activity_hours', () => {
     }
   });
 });
+
+describe('DAU and revenue totals', () => {
+  it('count 0 on a day without activity, and add revenue across identities exactly', async () => {
+    const store = await openStore();
+    const at = (day: number, hour: number) => Date.UTC(2024, 2, day, hour);
+    // Active on March 2 and 4 only (UTC); an anonymous visit linked to the same user on the 4th.
+    await store.append([
+      makeStoredEvent({ tenant: TENANT, userId: 'u1', event: 'a', timestamp: at(2, 10) }),
+      makeStoredEvent({ tenant: TENANT, userId: 'u2', event: 'a', timestamp: at(2, 23) }),
+      makeStoredEvent({
+        tenant: TENANT,
+        userId: 'u1',
+        anonymousId: 'anon-1',
+        event: 'order',
+        timestamp: at(4, 9),
+        revenue: 0.1,
+      }),
+      makeStoredEvent({
+        tenant: TENANT,
+        anonymousId: 'anon-1',
+        event: 'order',
+        timestamp: at(4, 11),
+        revenue: 0.2,
+      }),
+      makeStoredEvent({
+        tenant: TENANT,
+        userId: 'u3',
+        event: 'order',
+        timestamp: at(4, 12),
+        revenue: 2_000_000_000.5,
+      }),
+    ]);
+    const events = wrapStore(store, { activityHours: false });
+    for (const tz of ['UTC', 'America/New_York']) {
+      const range = resolveRange({ from: '2024-03-01', to: '2024-03-05', tz }, 400);
+      const { dau, revenue } = await computeSeries(store, TENANT, {
+        names: ['dau', 'revenue'],
+        range,
+        interval: 'day',
+      });
+      // In New York u2's 23:00 UTC visit falls on March 2 too; nothing happens on the 3rd or 5th.
+      expect(
+        dau!.map((point) => point.value),
+        tz,
+      ).toEqual([0, 2, 0, 2, 0]);
+      expect(
+        await computeSeries(events, TENANT, { names: ['dau'], range, interval: 'day' }),
+      ).toEqual({
+        dau,
+      });
+      expect(revenue![3]!.value, tz).toBe(2_000_000_000.8);
+      const kpis = await computeDashboard(store, TENANT, range, SETTINGS);
+      expect(kpis.revenue, tz).toBe(2_000_000_000.8);
+      expect(await computeDashboard(events, TENANT, range, SETTINGS)).toEqual(kpis);
+    }
+  });
+});

@@ -109,6 +109,7 @@ export async function dailySeries(
  * Distinct user keys active in the `window` days ending on each day. One pass, no fan-out: each
  * user's active days become disjoint intervals [day, min(next active day − 1, day + window − 1)]
  * during which it counts, and a running sum of interval starts and ends gives every day's count.
+ * A one-day window (DAU) is a count per day and needs none of that (a third of DAU's time).
  */
 async function activeUsers(
   dialect: SqlDialect,
@@ -118,6 +119,9 @@ async function activeUsers(
   days: readonly string[],
   window: number,
 ): Promise<Daily> {
+  if (store.kind !== 'clickhouse' && window === 1) {
+    return fill(days, await standardActiveUserRows(dialect, store, tenant, range, window));
+  }
   const rows =
     store.kind === 'clickhouse'
       ? await activeUserRows(store, tenant, range, window)
@@ -136,7 +140,10 @@ async function activeUsers(
   return values;
 }
 
-/** The running count of {@link activeUsers} on each day it changes, with window functions. */
+/**
+ * The running count of {@link activeUsers} on each day it changes, with window functions; for a
+ * one-day window, the count of each day with activity.
+ */
 function standardActiveUserRows(
   dialect: SqlDialect,
   store: Store,
@@ -155,13 +162,20 @@ function standardActiveUserRows(
     : sql`SELECT DISTINCT user_id, anonymous_id, ${dialect.localDay(sql`"timestamp"`, range.tz, span)} AS day
         FROM events WHERE tenant = ${tenant} AND ${within(sql`"timestamp"`)}`;
   // Distinct days per (userId, anonymousId) first; user keys are resolved on that smaller set.
-  return store.query(
-    render(sql`WITH ${linksCte(dialect, tenant)},
+  const active = sql`${linksCte(dialect, tenant)},
       pairs AS (${pairs}),
       active AS (
         SELECT DISTINCT ${USER_KEY} AS user_key, day
         FROM pairs r LEFT JOIN links l ON l.anonymous_id = r.anonymous_id
-      ),
+      )`;
+  if (window === 1) {
+    return store.query(
+      render(sql`WITH ${active}
+      SELECT ${dialect.text(sql`day`)} AS day, count(*) AS value FROM active GROUP BY day`),
+    );
+  }
+  return store.query(
+    render(sql`WITH ${active},
       spans AS (
         SELECT day AS first_day,
           least(coalesce(${dialect.addDays(sql`lead(day) OVER (PARTITION BY user_key ORDER BY day)`, -1)}, ${lastDay}),
