@@ -16,13 +16,15 @@
  * panel's `data-state` turns `ready`), from the navigation or the sign-in click.
  *
  * `--waterfall` prints each load's API requests as start–end ms on the same clock (from the
- * page's resource timings), to see which request or gap decides a load.
+ * page's resource timings), to see which request or gap decides a load. `--cpu` prints the CPU
+ * time each load took in the collector's process and in Chromium's (Linux: from /proc), to see
+ * whether a load waited on the cores or on something else.
  *
  *   pnpm --filter @sightline/bench-aggregator bench:dashboard        (after `pnpm build`)
- *   tsx src/dashboard.ts --events 1000000 --warm 5 --cold 5 --cache-ttl-ms 10000 --waterfall
+ *   tsx src/dashboard.ts --events 1000000 --warm 5 --cold 5 --cache-ttl-ms 10000 --waterfall --cpu
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants, copyFileSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
     'cache-ttl-ms': { type: 'string', default: '60000' },
     waterfall: { type: 'boolean', default: false },
+    cpu: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -115,12 +118,52 @@ async function startServer(script: string, file: string, cacheTtlMs: number) {
     lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
   });
   return {
+    pid: child.pid!,
     url: `http://127.0.0.1:${port}`,
     async stop() {
       child.kill('SIGTERM');
       return exited;
     },
   };
+}
+
+/**
+ * CPU time (user + system, ms) so far of the processes below `root` (`root` itself too unless
+ * `self` is false), leaving out `except` and the processes below it; 0 where /proc is missing
+ * (not Linux).
+ */
+function cpuMs(root: number, { self = true, except }: { self?: boolean; except?: number } = {}) {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return 0;
+  }
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name: state ppid … utime (12th) stime (13th).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(pid), Number(fields[1]));
+      ticks.set(Number(pid), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const within = (pid: number): boolean => {
+    if (pid === root) return self;
+    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parents.get(at)) {
+      if (at === except) return false;
+      if (at === root) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const [pid, count] of ticks) if (within(pid)) total += count;
+  // Linux reports these in clock ticks of 10 ms (USER_HZ 100).
+  return total * 10;
 }
 
 // ── The page ─────────────────────────────────────────────────────────────────────────────────
@@ -165,16 +208,26 @@ interface Timing {
   panels: Record<string, number>;
   /** `--waterfall`: the load's API requests, `path start–end` in ms from its start. */
   requests?: string;
+  /** `--cpu`: CPU ms the load took in the collector's and in Chromium's processes. */
+  cpu?: string;
 }
 
-async function measure(page: Page, signIn: boolean, url: string): Promise<Timing> {
+/** Loads the dashboard and times it; `starting` runs right before the sign-in click or the reload. */
+async function measure(
+  page: Page,
+  signIn: boolean,
+  url: string,
+  starting: () => void = () => {},
+): Promise<Timing> {
   if (signIn) {
     // The dataset's last 30 days, as a link to the dashboard would carry them.
     await page.goto(`${url}/dashboard#from=${RANGE_FROM}&to=${LAST_DAY}&tz=UTC`);
     await page.waitForSelector('#read-key');
     await page.fill('#read-key', READ_KEY);
+    starting();
     await page.click('.sign-in button');
   } else {
+    starting();
     await page.reload();
   }
   await page.waitForFunction(allReady, undefined, { timeout: 600_000 });
@@ -282,8 +335,23 @@ for (const [label, ttl] of collectors) {
   await context.addInitScript({ content: RECORDER });
   const page = await context.newPage();
   process.stderr.write(`query cache ${label}: cold sign-in + ${warmRuns} warm reloads…\n`);
-  const runs = [await measure(page, true, server.url)];
-  for (let run = 0; run < warmRuns; run++) runs.push(await measure(page, false, server.url));
+  // Chromium's processes are this one's children and theirs, but for the collector's.
+  const chromiumMs = () => cpuMs(process.pid, { self: false, except: server.pid });
+  const measured = async (signIn: boolean): Promise<Timing> => {
+    if (!args.cpu) return measure(page, signIn, server.url);
+    let before: number[] = [];
+    const timing = await measure(page, signIn, server.url, () => {
+      before = [cpuMs(server.pid), chromiumMs()];
+    });
+    const [collectorMs, browserMs] = [cpuMs(server.pid), chromiumMs()].map(
+      (after, index) => after - before[index]!,
+    );
+    const cores = (collectorMs! + browserMs!) / timing.panelsMs;
+    timing.cpu = `collector ${format(collectorMs!)} ms, Chromium ${format(browserMs!)} ms (from the ${signIn ? 'sign-in click' : 'reload'}): ${format(cores, 1)} cores over the load's ${format(timing.panelsMs)} ms`;
+    return timing;
+  };
+  const runs = [await measured(true)];
+  for (let run = 0; run < warmRuns; run++) runs.push(await measured(false));
   await context.close();
   const code = await server.stop();
   if (code !== 0) throw new Error(`collector exited with ${code}`);
@@ -309,6 +377,7 @@ for (const [label, ttl] of collectors) {
         .join(', ')}`,
     );
     if (timing.requests) details.push(`${''.padEnd(30)} requests: ${timing.requests}`);
+    if (timing.cpu) details.push(`${''.padEnd(30)} cpu: ${timing.cpu}`);
   });
 }
 await browser.close();
