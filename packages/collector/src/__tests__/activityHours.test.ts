@@ -112,12 +112,50 @@ async function rollups(
   return { fresh: lines(fresh), kept: lines(kept) };
 }
 
+/**
+ * `identity_firsts` computed here from `events` (each pair's first hour and first touch) and the
+ * store's table, both as sorted JSON lines.
+ */
+async function firsts(store: Store): Promise<{ fresh: string[]; kept: string[] }> {
+  const columns = `tenant, user_id, anonymous_id, epoch_ms(first_hour) AS first_hour,
+    epoch_ms(first_touch_at) AS first_touch_at, first_touch`;
+  const fresh = await store.query({
+    text: `WITH keyed AS (
+        SELECT tenant, ifnull(user_id, '') AS user_id, ifnull(anonymous_id, '') AS anonymous_id,
+          "timestamp" AS event_at,
+          (utm_source IS NOT NULL OR referrer_domain IS NOT NULL) AS touched,
+          {'utm_source': utm_source, 'utm_medium': utm_medium, 'utm_campaign': utm_campaign,
+           'referrer_domain': referrer_domain} AS channel
+        FROM events
+      ),
+      grouped AS (
+        SELECT tenant, user_id, anonymous_id,
+          time_bucket(INTERVAL 1 HOUR, min(event_at)) AS first_hour,
+          min(event_at) FILTER (WHERE touched) AS first_touch_at,
+          arg_min(channel, event_at) FILTER (WHERE touched) AS first_touch
+        FROM keyed GROUP BY tenant, user_id, anonymous_id
+      )
+      SELECT ${columns} FROM grouped ORDER BY ALL`,
+    values: [],
+  });
+  const kept = await store.query({
+    text: `SELECT ${columns} FROM identity_firsts ORDER BY ALL`,
+    values: [],
+  });
+  const lines = (rows: Array<Record<string, unknown>>) => rows.map((row) => JSON.stringify(row));
+  return { fresh: lines(fresh), kept: lines(kept) };
+}
+
+/** Checks `activity_hours` and `identity_firsts` against the events; resolves with the rollup's rows. */
 async function expectRollupInStep(
   store: Store,
   names?: { signup: string; payment: string; adSpend: string },
 ): Promise<number> {
   const { fresh, kept } = await rollups(store, names);
   expect(kept).toEqual(fresh);
+  const pairs = await firsts(store);
+  expect(pairs.kept).toEqual(pairs.fresh);
+  expect(pairs.kept.length).toBeGreaterThan(0);
   return kept.length;
 }
 
@@ -201,6 +239,17 @@ describe('activity_hours', () => {
         FROM activity_hours WHERE anonymous_id = 'rich'`,
       values: [],
     });
+    // The pair's firsts: its first hour, and the earlier touch of the two batches.
+    const [rich] = await store.query({
+      text: `SELECT epoch_ms(first_hour) AS hour, epoch_ms(first_touch_at) AS at,
+          first_touch.referrer_domain AS referrer FROM identity_firsts WHERE anonymous_id = 'rich'`,
+      values: [],
+    });
+    expect(rich).toEqual({
+      hour: Date.UTC(2024, 2, 10, 12),
+      at: Date.UTC(2024, 2, 10, 12, 1),
+      referrer: 'early.example',
+    });
     expect(merged).toEqual({
       events: 2,
       revenue_count: 2,
@@ -247,7 +296,7 @@ describe('activity_hours', () => {
     await expectRollupInStep(store);
   });
 
-  it('is built from the stored events when a database at schema version 2 or 3 is migrated', async () => {
+  it('is built from the stored events when a database at schema version 2, 3 or 4 is migrated', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'sightline-activity-'));
     const path = join(directory, 'events.duckdb');
     const rewind = async (statements: string) => {
@@ -263,7 +312,7 @@ describe('activity_hours', () => {
       await first.close();
       // Back to schema version 2: no rollup, as a database written before it existed.
       await rewind(
-        'DROP TABLE activity_hours; DROP TABLE activity_events; DELETE FROM schema_migrations WHERE version >= 3',
+        'DROP TABLE activity_hours; DROP TABLE activity_events; DROP TABLE identity_firsts; DELETE FROM schema_migrations WHERE version >= 3',
       );
       const fromTwo = await createDuckDbStore({ path });
       expect(await expectRollupInStep(fromTwo)).toBeGreaterThan(10);
@@ -271,7 +320,8 @@ describe('activity_hours', () => {
       // Version 3: the rollup without signup and payment times, filled.
       const three = migrations.find((migration) => migration.version === 3)!;
       await rewind(
-        `DROP TABLE activity_hours; DROP TABLE activity_events; DELETE FROM schema_migrations WHERE version = 4;
+        `DROP TABLE activity_hours; DROP TABLE activity_events; DROP TABLE identity_firsts;
+        DELETE FROM schema_migrations WHERE version >= 4;
         ${three.sql}
         INSERT INTO activity_hours (tenant, hour, user_id, anonymous_id, session_id, events,
           revenue_count, revenue_micros, revenue_large)
@@ -279,8 +329,14 @@ describe('activity_hours', () => {
           coalesce(session_id, ''), count(*), 0, 0, 0 FROM events GROUP BY ALL`,
       );
       const fromThree = await createDuckDbStore({ path });
-      stores.push(fromThree);
       expect(await expectRollupInStep(fromThree)).toBeGreaterThan(10);
+      await fromThree.append(storedEvents(4, 20));
+      await fromThree.close();
+      // Version 4: the rollup as it is now, without identity_firsts; version 5 fills it from it.
+      await rewind('DROP TABLE identity_firsts; DELETE FROM schema_migrations WHERE version = 5');
+      const fromFour = await createDuckDbStore({ path });
+      stores.push(fromFour);
+      expect(await expectRollupInStep(fromFour)).toBeGreaterThan(10);
     } finally {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       rmSync(directory, { recursive: true, force: true });
@@ -431,12 +487,18 @@ describe('metrics from activity_hours', () => {
           computeRetention(s, TENANT, { interval, periods: 4, range }),
         );
         expect(cohorts.length).toBeGreaterThan(0);
+        // Cohorts (first activity ever) come from identity_firsts.
+        expect(statements.some((text) => text.includes('FROM identity_firsts'))).toBe(true);
       }
       for (const model of ['first_touch', 'last_touch'] as const) {
         const { channels } = await both((s) =>
           computeAttribution(s, TENANT, { range, model, paymentEvent: SETTINGS.paymentEvent }),
         );
         expect(channels.filter((channel) => channel.utmSource !== null).length).toBeGreaterThan(1);
+        // First touches ever come from identity_firsts; last touches up to the range's end not.
+        expect(statements.some((text) => text.includes('identity_firsts'))).toBe(
+          model === 'first_touch',
+        );
         expect(channels.some((channel) => channel.conversions > 0)).toBe(true);
         expect(rollupOnly()).not.toMatch(/FROM events/);
         const query = { range, model, paymentEvent: SETTINGS.paymentEvent };

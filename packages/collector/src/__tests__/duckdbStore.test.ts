@@ -62,7 +62,7 @@ function batch(count: number, overrides: Partial<StoredEvent> = {}): StoredEvent
 }
 
 describe('migrations', () => {
-  it('create events, identity_links, daily_usage, erasure_audit, activity_hours, activity_events and schema_migrations on a new file', async () => {
+  it('create events, identity_links, daily_usage, erasure_audit, activity_hours, activity_events, identity_firsts and schema_migrations on a new file', async () => {
     const store = await openStore();
     await store.close();
 
@@ -76,6 +76,7 @@ describe('migrations', () => {
       'daily_usage',
       'erasure_audit',
       'events',
+      'identity_firsts',
       'identity_links',
       'schema_migrations',
     ]);
@@ -113,34 +114,34 @@ describe('migrations', () => {
 
   it('apply only the missing versions and report them', async () => {
     const extra: Migration = {
-      version: 5,
+      version: 6,
       description: 'add a table',
       sql: 'CREATE TABLE extra (id INTEGER)',
     };
     await withConnection(':memory:', async (connection) => {
-      expect(await runMigrations(connection)).toEqual([1, 2, 3, 4]);
+      expect(await runMigrations(connection)).toEqual([1, 2, 3, 4, 5]);
       expect(await runMigrations(connection)).toEqual([]);
-      expect(await runMigrations(connection, [...migrations, extra])).toEqual([5]);
+      expect(await runMigrations(connection, [...migrations, extra])).toEqual([6]);
       expect(await runMigrations(connection, [...migrations, extra])).toEqual([]);
     });
   });
 
   it('roll back a failing migration entirely and name it in the error', async () => {
     const broken: Migration = {
-      version: 5,
+      version: 6,
       description: 'half-broken',
       sql: 'CREATE TABLE half (id INTEGER); SELECT no_such_column FROM half;',
     };
     await withConnection(':memory:', async (connection) => {
       await expect(runMigrations(connection, [...migrations, broken])).rejects.toThrow(
-        /Schema migration 5 \(half-broken\) failed/,
+        /Schema migration 6 \(half-broken\) failed/,
       );
       const tables = await connection.runAndReadAll(
         `SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'`,
       );
       expect(tables.getRowsJS()).toEqual([[0n]]);
       const versions = await connection.runAndReadAll('SELECT version FROM schema_migrations');
-      expect(versions.getRowsJS()).toEqual([[1], [2], [3], [4]]);
+      expect(versions.getRowsJS()).toEqual([[1], [2], [3], [4], [5]]);
     });
   });
 

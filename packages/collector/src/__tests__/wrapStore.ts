@@ -10,12 +10,15 @@ import type { Store } from '../store/store';
  */
 export function wrapStore(
   inner: Store,
-  overrides: Partial<Pick<Store, 'append' | 'ping' | 'activityHours' | 'activityEvents'>>,
+  overrides: Partial<
+    Pick<Store, 'append' | 'ping' | 'activityHours' | 'activityEvents' | 'identityFirsts'>
+  >,
 ): Store {
   return {
     kind: inner.kind,
     activityHours: 'activityHours' in overrides ? overrides.activityHours : inner.activityHours,
     activityEvents: 'activityEvents' in overrides ? overrides.activityEvents : inner.activityEvents,
+    identityFirsts: 'identityFirsts' in overrides ? overrides.identityFirsts : inner.identityFirsts,
     append: overrides.append ?? ((rows) => inner.append(rows)),
     query: (statement) => inner.query(statement),
     writeCsv: (statement, path) => inner.writeCsv(statement, path),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Sql, sql } from '../query/sql';
+import { raw, type Sql, sql } from '../query/sql';
 
 /**
  * What belongs to one data subject (a user id `userId` of `tenant`) for access and erasure, as
@@ -30,15 +30,21 @@ export function subjectEvents(tenant: string, userId: string): Sql {
 
 /**
  * The rows of the `activity_hours` rollup (DuckDB, PostgreSQL) that hold only events of the subject
- * (see {@link subjectEvents}; the rollup keeps a missing user id as `''`).
+ * (see {@link subjectEvents}; the rollup keeps a missing user id as `''`), or of another table
+ * keyed by the rollup's (tenant, user_id, anonymous_id) such as DuckDB's `identity_firsts`.
  *
  * @example
  * render(sql`DELETE FROM activity_hours WHERE ${subjectActivity('acme', 'u-1')}`);
  */
-export function subjectActivity(tenant: string, userId: string): Sql {
-  return sql`(activity_hours.tenant = ${tenant} AND (activity_hours.user_id = ${userId}
-    OR (activity_hours.user_id = '' AND (activity_hours.anonymous_id = ${userId}
-      OR activity_hours.anonymous_id IN (
+export function subjectActivity(
+  tenant: string,
+  userId: string,
+  table: 'activity_hours' | 'identity_firsts' = 'activity_hours',
+): Sql {
+  const t = raw(table);
+  return sql`(${t}.tenant = ${tenant} AND (${t}.user_id = ${userId}
+    OR (${t}.user_id = '' AND (${t}.anonymous_id = ${userId}
+      OR ${t}.anonymous_id IN (
         SELECT anonymous_id FROM identity_links WHERE tenant = ${tenant} AND user_id = ${userId})))))`;
 }
 

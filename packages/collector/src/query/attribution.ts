@@ -98,6 +98,9 @@ function standardRows(
     const touchAt = raw(`${touch}_touch_at`);
     const pick = query.model === 'first_touch' ? dialect.valueAtMin : dialect.valueAtMax;
     const rolledPayments = rollupKeeps(store, { payment: query.paymentEvent });
+    // A first touch ever is each pair's in `identity_firsts` where the store keeps it: a row per
+    // pair rather than every rollup row with a touch.
+    const firsts = query.model === 'first_touch' && store.identityFirsts === true;
     // `e` has a row per rollup row in the range (and per payer, when payments come from the
     // events): the final aggregate counts users and sessions distinctly and sums the rest. It
     // groups by a channel number rather than the channel's four texts (a third less time at 10M
@@ -108,7 +111,8 @@ function standardRows(
         credit AS (
           SELECT ${USER_KEY} AS user_key, ${pick(sql`r.channel`, sql`r.ts`)} AS channel
           FROM (SELECT ${ACTIVITY_IDS}, ${touchAt} AS ts, ${raw(`${touch}_touch`)} AS channel
-            FROM activity_hours WHERE tenant = ${tenant} AND ${touchAt} IS NOT NULL${
+            FROM ${firsts ? raw('identity_firsts') : raw('activity_hours')}
+            WHERE tenant = ${tenant} AND ${touchAt} IS NOT NULL${
               until === undefined ? sql`` : sql` AND hour < ${instant(until)}`
             }) AS r
           LEFT JOIN links l ON l.anonymous_id = r.anonymous_id

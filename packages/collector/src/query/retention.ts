@@ -97,9 +97,14 @@ function standardRows(
   // Without a start (return) event, every event counts: the hourly rollup answers for them.
   const activity = usesActivityHours(store, range.tz, { startMs: since, endMs: until }, []);
   const tenantUntil = sql`tenant = ${tenant} AND "timestamp" < ${dialect.instant(until)}`;
+  // Each pair's first active hour: a row of `identity_firsts` where the store keeps it, else the
+  // earliest of its rollup rows (the same hour: both come from the rollup).
   const pairFirsts =
     query.startEvent === undefined && activity
-      ? sql`SELECT ${ACTIVITY_IDS}, min(hour) AS first_ts
+      ? store.identityFirsts === true
+        ? sql`SELECT ${ACTIVITY_IDS}, first_hour AS first_ts
+        FROM identity_firsts WHERE tenant = ${tenant} AND first_hour < ${dialect.instant(until)}`
+        : sql`SELECT ${ACTIVITY_IDS}, min(hour) AS first_ts
         FROM activity_hours WHERE tenant = ${tenant} AND hour < ${dialect.instant(until)}
         GROUP BY user_id, anonymous_id`
       : sql`SELECT user_id, anonymous_id,

@@ -110,6 +110,12 @@ export interface Store {
    */
   readonly activityHours?: boolean;
   /**
+   * True when the store also keeps `identity_firsts` (DuckDB: each (userId, anonymousId)'s first
+   * active hour and first touch, from the rollup): retention's cohorts and first-touch
+   * attribution read it where they read the rollup.
+   */
+  readonly identityFirsts?: boolean;
+  /**
    * The signup, payment and ad spend event names the rollup keeps figures of: the
    * dashboard's KPIs and attribution's conversions read them from it when they are the KPIs'.
    */

@@ -30,7 +30,7 @@ export function eraseSubject(
       connection,
       sql`DELETE FROM events WHERE ${subjectEvents(tenant, userId)}`,
     );
-    await run(connection, eraseActivity(tenant, userId));
+    for (const statement of eraseActivity(tenant, userId)) await run(connection, statement);
     const identityLinks = await run(
       connection,
       sql`DELETE FROM identity_links WHERE ${subjectLinks(tenant, userId)}`,

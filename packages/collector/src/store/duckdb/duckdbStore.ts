@@ -122,6 +122,7 @@ export async function createDuckDbStore(options: DuckDbStoreOptions): Promise<St
 class DuckDbStore implements Store {
   readonly kind = 'duckdb';
   readonly activityHours = true;
+  readonly identityFirsts = true;
   readonly activityEvents: ActivityEvents;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;

@@ -16,6 +16,7 @@ import {
   ACTIVITY_STAGING,
   CREATE_ACTIVITY_STAGING_SQL,
   INSERT_STAGED_ACTIVITY_SQL,
+  INSERT_STAGED_FIRSTS_SQL,
 } from './activityHours';
 
 const STAGING = 'events_staging';
@@ -102,6 +103,12 @@ export class DuckDbWriter {
   readonly #recentKeys = createRecentMap<true>(RECENT_KEYS);
   /** Identity links committed lately, with the first_seen recorded for them. */
   readonly #recentLinks = createRecentMap<number>(RECENT_KEYS);
+  /**
+   * `identity_firsts` of pairs committed lately: a first hour and touch time at or after the
+   * table's (the table keeps the minimum of every write), so a batch that is not earlier for any
+   * of its pairs changes nothing there and skips the statement.
+   */
+  readonly #recentFirsts = createRecentMap<Firsts>(RECENT_KEYS);
   /** The signup and payment event names `activity_hours` keeps times of. */
   readonly #activityEvents: ActivityEvents;
   /** `seq` of the next stored row: arrival order, for stable pagination. */
@@ -134,10 +141,11 @@ export class DuckDbWriter {
     );
   }
 
-  /** Forgets remembered keys and links, after rows were deleted (erasure, retention). */
+  /** Forgets remembered keys, links and firsts, after rows were deleted (erasure, retention). */
   forget(): void {
     this.#recentKeys.clear();
     this.#recentLinks.clear();
+    this.#recentFirsts.clear();
   }
 
   async append(events: readonly StoredEvent[]): Promise<AppendResult> {
@@ -185,10 +193,11 @@ export class DuckDbWriter {
   ): Promise<readonly StoredRow[] | undefined> {
     const connection = this.#connection;
     const links = this.#newLinks(events);
+    let firsts: Map<string, Firsts>;
     await connection.run('BEGIN TRANSACTION');
     try {
       await this.#appendRows('events', undefined, events, firstSeq);
-      await this.#recordSideTables(links, events);
+      firsts = await this.#recordSideTables(links, events);
       await connection.run('COMMIT');
     } catch (error) {
       await connection.run('ROLLBACK').catch(() => {});
@@ -196,6 +205,7 @@ export class DuckDbWriter {
       throw error;
     }
     for (const link of links) this.#recentLinks.set(link.key, link.firstSeen);
+    this.#rememberFirsts(firsts);
     return events;
   }
 
@@ -225,8 +235,9 @@ export class DuckDbWriter {
       }));
       await connection.run(`DELETE FROM ${STAGING}`);
       // Links of duplicates too: a link is a fact about ids, true whichever copy carried it.
-      await this.#recordSideTables(this.#newLinks(events), stored);
+      const firsts = await this.#recordSideTables(this.#newLinks(events), stored);
       await connection.run('COMMIT');
+      this.#rememberFirsts(firsts);
       return stored;
     } catch (error) {
       // Undoes the staging rows too. Fails harmlessly when a failed COMMIT already rolled back.
@@ -236,10 +247,14 @@ export class DuckDbWriter {
   }
 
   /**
-   * Records identity links and adds the stored rows to daily usage and `activity_hours`, in the
-   * caller's transaction.
+   * Records identity links and adds the stored rows to daily usage, `activity_hours` and
+   * `identity_firsts`, in the caller's transaction. Resolves with the batch's firsts per pair, for
+   * {@link DuckDbWriter.#rememberFirsts} once committed.
    */
-  async #recordSideTables(links: readonly Link[], stored: readonly StoredRow[]): Promise<void> {
+  async #recordSideTables(
+    links: readonly Link[],
+    stored: readonly StoredRow[],
+  ): Promise<Map<string, Firsts>> {
     const connection = this.#connection;
     if (links.length > 0) {
       await this.#appendTo(
@@ -258,7 +273,28 @@ export class DuckDbWriter {
       await connection.run(INSERT_STAGED_LINKS_SQL);
       await connection.run(`DELETE FROM ${LINKS_STAGING}`);
     }
+    const firsts = new Map<string, Firsts>();
     if (stored.length > 0) {
+      const activity = activityRows(stored, this.#activityEvents);
+      for (const row of activity) {
+        const key = `${row.tenant}\u0000${row.userId}\u0000${row.anonymousId}`;
+        const touchAt = row.firstTouch?.at;
+        const batch = firsts.get(key);
+        if (batch === undefined) firsts.set(key, { hour: row.hour, touchAt });
+        else {
+          if (row.hour < batch.hour) batch.hour = row.hour;
+          if (touchAt !== undefined && (batch.touchAt === undefined || touchAt < batch.touchAt))
+            batch.touchAt = touchAt;
+        }
+      }
+      let earlier = false;
+      for (const [key, batch] of firsts) {
+        const recorded = this.#recentFirsts.get(key);
+        if (recorded === undefined || isEarlier(batch, recorded)) {
+          earlier = true;
+          break;
+        }
+      }
       const usage = dailyUsage(stored);
       await this.#appendTo(
         USAGE_STAGING,
@@ -287,7 +323,7 @@ export class DuckDbWriter {
             if (ms === undefined) appender.appendNull();
             else appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(ms)));
           };
-          for (const row of activityRows(stored, this.#activityEvents)) {
+          for (const row of activity) {
             appender.appendVarchar(row.tenant);
             appender.appendTimestampTZ(new DuckDBTimestampTZValue(millisToMicros(row.hour)));
             appender.appendVarchar(row.userId);
@@ -318,7 +354,26 @@ export class DuckDbWriter {
         'temp',
       );
       await connection.run(INSERT_STAGED_ACTIVITY_SQL);
+      if (earlier) await connection.run(INSERT_STAGED_FIRSTS_SQL);
       await connection.run(`DELETE FROM ${ACTIVITY_STAGING}`);
+    }
+    return firsts;
+  }
+
+  /** After a commit: remembers each pair's firsts as the earlier of the batch's and the known. */
+  #rememberFirsts(firsts: ReadonlyMap<string, Firsts>): void {
+    for (const [key, batch] of firsts) {
+      const recorded = this.#recentFirsts.get(key);
+      if (recorded === undefined) this.#recentFirsts.set(key, batch);
+      else if (isEarlier(batch, recorded)) {
+        this.#recentFirsts.set(key, {
+          hour: Math.min(batch.hour, recorded.hour),
+          touchAt:
+            recorded.touchAt === undefined || (batch.touchAt ?? Infinity) < recorded.touchAt
+              ? batch.touchAt
+              : recorded.touchAt,
+        });
+      }
     }
   }
 
@@ -433,6 +488,21 @@ function requireType<T extends 'string' | 'number'>(
 ): T extends 'string' ? string : number {
   if (typeof value !== type) throw new TypeError(`Expected a ${type}, got ${typeof value}.`);
   return value as T extends 'string' ? string : number;
+}
+
+/** A pair's first hour and first touch time (Unix ms), as `identity_firsts` keeps them. */
+interface Firsts {
+  hour: number;
+  touchAt: number | undefined;
+}
+
+/** Whether `batch` has an earlier hour or touch than `recorded` (a touch beats none). */
+function isEarlier(batch: Firsts, recorded: Firsts): boolean {
+  return (
+    batch.hour < recorded.hour ||
+    (batch.touchAt !== undefined &&
+      (recorded.touchAt === undefined || batch.touchAt < recorded.touchAt))
+  );
 }
 
 /** Unix milliseconds (sub-millisecond fractions kept) to the microseconds DuckDB stores. */

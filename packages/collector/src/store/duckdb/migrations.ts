@@ -1,5 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ACTIVITY_EVENTS_DDL, ACTIVITY_HOURS_DDL } from './activityHours';
+import {
+  ACTIVITY_EVENTS_DDL,
+  ACTIVITY_HOURS_DDL,
+  REBUILD_IDENTITY_FIRSTS_SQL,
+} from './activityHours';
 
 /** One schema change, applied once per database, in ascending `version` order. */
 export interface Migration {
@@ -125,6 +129,13 @@ export const migrations: readonly Migration[] = [
       'activity_hours keeps signup and payment times; activity_events records their names',
     // The table is rebuilt from the events when the store opens (no names recorded yet).
     sql: `DROP TABLE activity_hours;\n${ACTIVITY_HOURS_DDL};\n${ACTIVITY_EVENTS_DDL};`,
+  },
+  {
+    version: 5,
+    description: 'add identity_firsts, the first hour and touch of each (userId, anonymousId)',
+    // Filled from the rollup as it stands; a database migrated from before version 4 gets its
+    // rollup, and these rows with it, when the store opens (ensureActivityEvents).
+    sql: `${REBUILD_IDENTITY_FIRSTS_SQL.join(';\n')};`,
   },
 ];
 

@@ -67,6 +67,7 @@ export async function createDuckDbWorkerStore(options: {
   return {
     kind: 'duckdb',
     activityHours: true,
+    identityFirsts: true,
     activityEvents,
     append: (events: readonly StoredEvent[]) => call<AppendResult>('append', events),
     query: (statement) => call<Row[]>('query', statement),
