@@ -179,6 +179,29 @@ describe('ClickHouse migration 4 (event_rows_v4)', () => {
     }
   }, 120_000);
 
+  it('completes when several collectors start on a new database at once', async () => {
+    // A new database takes every migration, from 1 to the last, in each collector at once:
+    // statements of one collector meet half-created tables and views of another.
+    const databases = ['rows_new_race_a', 'rows_new_race_b', 'rows_new_race_c', 'rows_new_race_d'];
+    const stores = await Promise.all(
+      databases.flatMap((database) =>
+        Array.from({ length: 4 }, () => openStore(server.storeUrl(database))),
+      ),
+    );
+    try {
+      const last = Math.max(...clickhouseMigrations.map((migration) => migration.version));
+      for (const database of databases) {
+        const names = await tables(database);
+        expect(names).toContain('event_rows_v4');
+        expect(names).toContain('daily_usage_ids_feed_v4');
+        expect(names).not.toContain('event_rows');
+        expect(await count(`SELECT max(version) FROM ${database}.schema_migrations`)).toBe(last);
+      }
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  }, 120_000);
+
   it('reads one 1,024-row granule per day for a late event, not 8,192', async () => {
     const database = 'rows_v4_granules';
     const app = await collectorOn(database);

@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render, sql } from '../../query/sql';
+import { ClickHouseConnection } from '../../store/clickhouse/clickhouseConnection';
+import { runClickHouseMigrations } from '../../store/clickhouse/clickhouseMigrate';
 import { openStore } from '../../store/openStore';
 import type { Store } from '../../store/store';
 import { makeStoredEvent } from '../storedEvent';
@@ -36,6 +39,53 @@ describe('ClickHouse store', () => {
     expect(versions.trim().split('\n')).toEqual(['1', '2', '3', '4']);
     await again.close();
   });
+
+  it("migrates one collector at a time: waits for the lock, takes over a stopped holder's", async () => {
+    const database = `store_test_${++databases}`;
+    await server.run(`CREATE DATABASE ${database}`);
+    const lock = `${database}.schema_migrations_lock`;
+    const versions = async () =>
+      (
+        await server.run(
+          `SELECT version FROM ${database}.schema_migrations ORDER BY version FORMAT TSV`,
+        )
+      ).trim();
+    // Another collector holds the lock, alive (a heartbeat now): this one waits.
+    await server.run(`CREATE TABLE ${lock} (at Int64) ENGINE = Memory`);
+    await server.run(`INSERT INTO ${lock} SELECT toInt64(toUnixTimestamp(now()))`);
+    let opened = false;
+    const opening = openStore(server.storeUrl(database)).then((store) => {
+      opened = true;
+      return store;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(opened).toBe(false);
+    expect(await versions()).toBe('');
+    await server.run(`DROP TABLE ${lock}`);
+    const store = await opening;
+    expect((await versions()).split('\n')).toEqual(['1', '2', '3', '4']);
+    await store.close();
+    expect(await server.run(`EXISTS TABLE ${lock} FORMAT TSV`)).toBe('0\n');
+
+    // A lock left by a collector that stopped (no heartbeat for longer than allowed) is taken
+    // over; one that is alive is not.
+    const other = `store_test_${++databases}`;
+    await server.run(`CREATE DATABASE ${other}`);
+    await server.run(`CREATE TABLE ${other}.schema_migrations_lock (at Int64) ENGINE = Memory`);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const client = createClient({ url: server.httpUrl, database: other });
+    try {
+      const connection = new ClickHouseConnection(client);
+      expect(await runClickHouseMigrations(connection, undefined, { staleSeconds: 1 })).toEqual([
+        1, 2, 3, 4,
+      ]);
+      expect(await server.run(`EXISTS TABLE ${other}.schema_migrations_lock FORMAT TSV`)).toBe(
+        '0\n',
+      );
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 
   it('stores a batch once, skipping duplicates within it and already stored ids', async () => {
     const store = await freshStore();
