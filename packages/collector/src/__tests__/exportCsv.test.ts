@@ -357,6 +357,55 @@ describe('GET /v1/export.csv over several store pages', () => {
   });
 });
 
+describe('a one-page export whose rows are not in the window counted first', () => {
+  it('drops the page written while counting, and exports the rows of the wider window', async () => {
+    const duckdb = await createDuckDbStore({ path: ':memory:' });
+    const written: string[] = [];
+    const recording = wrapStore(duckdb, {});
+    recording.writeCsv = async (statement, path) => {
+      written.push(path);
+      return duckdb.writeCsv(statement, path);
+    };
+    const collector = await startHttpCollector({
+      store: recording,
+      writeKeys: [`${WRITE_KEY}=acme`],
+      readKeys: [`${READ_KEY}=acme`],
+    });
+    try {
+      const track = (event: string, index: number) => ({
+        type: 'track',
+        event,
+        anonymousId: 'a-1',
+        messageId: `${event}-${index}`,
+        timestamp: '2024-05-03T10:00:00Z',
+      });
+      // 1,000 old matching events, 10,000 others, then 2 new matching ones: the matching rows
+      // are dense among old seqs and sparse among new ones, so the window sized for 5 rows (by
+      // the matching rows' average density) holds only the 2 new ones and widens.
+      const old = Array.from({ length: 1_000 }, (_, index) => track('Rare', index));
+      await ingest(collector.url, WRITE_KEY, old);
+      for (let from = 0; from < 10_000; from += 2_500) {
+        const others = Array.from({ length: 2_500 }, (_, index) => track('Other', from + index));
+        await ingest(collector.url, WRITE_KEY, others);
+      }
+      await ingest(collector.url, WRITE_KEY, [track('Rare', 1_000)]);
+      await ingest(collector.url, WRITE_KEY, [track('Rare', 1_001)]);
+
+      const response = await readApi(collector.url, '/v1/export.csv?event=Rare&limit=5', READ_KEY);
+      expect(response.headers.get('x-sightline-truncated')).toBe('true');
+      const ids = parseCsv(await response.text())
+        .slice(1)
+        .map((record) => record[0]);
+      expect(ids).toEqual(['Rare-1001', 'Rare-1000', 'Rare-999', 'Rare-998', 'Rare-997']);
+      // The page written while counting, then the page of the wider window: both removed.
+      expect(written).toHaveLength(2);
+      expect(written.some((path) => existsSync(dirname(path)))).toBe(false);
+    } finally {
+      await collector.close();
+    }
+  }, 60_000);
+});
+
 describe('a tenant whose rows are sparse among other tenants’ rows', () => {
   it('exports every one of its rows: the seq window widens across long stretches of other rows', async () => {
     const sparse = await startHttpCollector({

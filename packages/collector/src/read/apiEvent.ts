@@ -200,15 +200,10 @@ export function eventCsvSelect(dialect: SqlDialect): Sql {
   // Cells are named apart from the columns: ClickHouse would read an alias such as `event` in
   // place of the column of that name in the statement's WHERE.
   return joinSql(
-    API_EVENT_FIELDS.map(
-      (field, index) => sql`${cell(field)} AS ${raw(`"${EVENT_CSV_COLUMNS[index]}"`)}`,
-    ),
+    API_EVENT_FIELDS.map((field) => sql`${cell(field)} AS ${raw(`"${field}Cell"`)}`),
     ', ',
   );
 }
-
-/** The column names of {@link eventCsvSelect}, in order. */
-export const EVENT_CSV_COLUMNS: readonly string[] = API_EVENT_FIELDS.map((field) => `${field}Cell`);
 
 /** The header record of CSV exports: the API field names (plain identifiers: nothing to quote). */
 export const EVENT_CSV_HEADER = `${API_EVENT_FIELDS.join(',')}\r\n`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { dialectOf } from '../query/dialect';
 import { render, type Sql, sql } from '../query/sql';
 import type { Store } from '../store/store';
-import { EVENT_CSV_COLUMNS, EVENT_CSV_HEADER, eventCsvSelect } from './apiEvent';
+import { EVENT_CSV_HEADER, eventCsvSelect } from './apiEvent';
 import { after } from './eventFilters';
 import type { ReadContext } from './readContext';
 import { bigint, eventsBySeq, type SeqBounds, seqBounds, type TimeSpan } from './seqWindow';
@@ -45,19 +45,41 @@ export async function exportResponse(
   const { tenant } = context.caller;
   const seqs = await seqBounds(store, tenant, where, { span });
   const scope = { store, tenant, time: span };
-  const counted = seqs ? await countFrom(scope, where, seqs, limit) : { matched: 0, lowest: 0 };
+  const pinned = seqs ? sql`${where} AND events.seq <= ${bigint(seqs.newest)}` : where;
+  const files = pageFiles(store);
+  // An export of one page: the page is written while its rows are counted, over the window the
+  // count tries first, and kept when the count settles on that window (the usual case: it is
+  // sized to hold twice the rows). At 10M events on ClickHouse the count takes about 0.35 s of a
+  // 2.3 s export.
+  const firstLowest = seqs ? countWindowLowest(seqs, limit) : 0;
+  const early =
+    seqs && limit <= exportPageRows(store.kind)
+      ? handled(files.write(onePage(scope, pinned, seqs.newest, firstLowest, limit), limit))
+      : undefined;
+  let counted: { matched: number; lowest: number };
+  try {
+    counted = seqs ? await countFrom(scope, where, seqs, limit) : { matched: 0, lowest: 0 };
+  } catch (error) {
+    await files.remove(early);
+    throw error;
+  }
+  const rows = Math.min(limit, counted.matched);
+  let firstPage: Promise<PageFile> | undefined;
+  if (early && rows > 0 && counted.lowest === firstLowest) {
+    firstPage = handled(early.then((page) => ({ ...page, rows })));
+  } else {
+    await files.remove(early);
+  }
   const day = new Date(context.now).toISOString().slice(0, 10);
   // An admin's ?tenant= is free text: keep the header's quoted filename well-formed.
   const filename = tenant.replace(/[^A-Za-z0-9._-]/g, '_');
-  const pinned = seqs ? sql`${where} AND events.seq <= ${bigint(seqs.newest)}` : where;
   return new Response(
-    csvStream(
-      scope,
-      pinned,
-      seqs ?? { newest: 0, oldest: 0, perEvent: 1 },
-      Math.min(limit, counted.matched),
-      counted.lowest,
-    ),
+    csvStream(scope, pinned, seqs ?? { newest: 0, oldest: 0, perEvent: 1 }, {
+      rows,
+      counted: counted.lowest,
+      files,
+      firstPage,
+    }),
     {
       status: 200,
       headers: {
@@ -70,6 +92,30 @@ export async function exportResponse(
     },
   );
 }
+
+/** The lowest seq of the first window {@link countFrom} counts in: about twice `limit` rows. */
+function countWindowLowest(seqs: SeqBounds, limit: number): number {
+  return Math.max(seqs.oldest, seqs.newest + 1 - Math.ceil((limit + 1) * 2 * seqs.perEvent));
+}
+
+/**
+ * The statement of an export that is one page: the first `size` rows of `where` (pinned to
+ * `newest` already) in the window of seq values from `lowest`, newest first.
+ */
+function onePage(
+  { store, tenant, time }: ExportScope,
+  where: Sql,
+  newest: number,
+  lowest: number,
+  size: number,
+): Sql {
+  const source = eventsBySeq(store, tenant, lowest, newest, time, true);
+  return sql`SELECT ${eventCsvSelect(dialectOf(store.kind))} FROM ${source}
+    WHERE ${where} AND events.seq >= ${bigint(lowest)} ${NEWEST_FIRST} LIMIT ${size}`;
+}
+
+/** The export's order, as `GET /v1/events` lists events. */
+const NEWEST_FIRST = sql`ORDER BY events.seq DESC, events.message_id DESC`;
 
 /**
  * How many rows of `where` have `seq` ≤ `newest`, counted exactly up to `limit + 1` (any answer
@@ -85,9 +131,9 @@ async function countFrom(
   seqs: SeqBounds,
   limit: number,
 ): Promise<{ matched: number; lowest: number }> {
-  let span = Math.ceil((limit + 1) * 2 * seqs.perEvent);
+  let lowest = countWindowLowest(seqs, limit);
+  let span = seqs.newest + 1 - lowest;
   for (;;) {
-    const lowest = Math.max(seqs.oldest, seqs.newest + 1 - span);
     const [row] = await store.query(
       render(sql`SELECT count(*) AS matched FROM ${eventsBySeq(store, tenant, lowest, seqs.newest, time)}
         WHERE ${where} AND events.seq >= ${bigint(lowest)} AND events.seq <= ${bigint(seqs.newest)}`),
@@ -95,6 +141,7 @@ async function countFrom(
     const matched = Number(row?.matched ?? 0);
     if (matched > limit || lowest === seqs.oldest) return { matched, lowest };
     span *= 4;
+    lowest = Math.max(seqs.oldest, seqs.newest + 1 - span);
   }
 }
 
@@ -111,6 +158,44 @@ interface PageFile {
   rows: number;
 }
 
+/** An export's page files, in a private temporary directory made at the first write. */
+interface PageFiles {
+  /** Has the store write the rows of `statement` (`rows` of them) into the next page file. */
+  write(statement: Sql, rows: number): Promise<PageFile>;
+  /** Removes the directory, once `writing` (a page being written into it) has ended. */
+  remove(writing?: Promise<unknown>): Promise<void>;
+}
+
+function pageFiles(store: Store): PageFiles {
+  let directory: Promise<string> | undefined;
+  let written = 0;
+  return {
+    async write(statement, rows) {
+      directory ??= mkdtemp(join(tmpdir(), 'sightline-export-'));
+      const path = join(await directory, `page-${written++}.csv`);
+      await store.writeCsv(render(statement), path);
+      return { path, rows };
+    },
+    async remove(writing) {
+      await writing?.catch(() => {});
+      const made = directory;
+      directory = undefined;
+      if (made) await rm(await made, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What {@link csvStream} sends, beyond the rows' filter. */
+interface StreamPlan {
+  /** Rows to send. */
+  rows: number;
+  /** The lowest seq of the window the rows were counted in (holds them all). */
+  counted: number;
+  files: PageFiles;
+  /** The export's only page, already being written (`exportResponse`). */
+  firstPage?: Promise<PageFile>;
+}
+
 /**
  * The header record, then `rows` events of `where` (already pinned to the export's newest seq),
  * newest first. Pages are bounded by positions (seq, message id) in that order, so a seq shared
@@ -119,16 +204,13 @@ interface PageFile {
  * no query for its last row.
  */
 function csvStream(
-  { store, tenant, time }: ExportScope,
+  scope: ExportScope,
   where: Sql,
   seqs: SeqBounds,
-  rows: number,
-  counted: number,
+  { rows, counted, files, firstPage }: StreamPlan,
 ): ReadableStream<Uint8Array> {
+  const { store, tenant, time } = scope;
   const select = eventCsvSelect(dialectOf(store.kind));
-  const order = sql`ORDER BY events.seq DESC, events.message_id DESC`;
-  let directory: Promise<string> | undefined;
-  let pagesWritten = 0;
   let planned = 0;
   /** The last row of the previous page: the next page holds the rows after it. */
   let before: { seq: number; messageId: string } | undefined;
@@ -144,12 +226,7 @@ function csvStream(
     if (size === rows) {
       exhausted = true;
       planned = size;
-      const all = sql`${where} AND events.seq >= ${bigint(counted)}`;
-      const source = eventsBySeq(store, tenant, counted, seqs.newest, time, true);
-      return writeFile(
-        sql`SELECT ${select} FROM ${source} WHERE ${all} ${order} LIMIT ${size}`,
-        size,
-      );
+      return firstPage ?? files.write(onePage(scope, where, seqs.newest, counted, size), size);
     }
     const rest = before ? sql`${where} AND ${after(before)}` : where;
     // The page's last row: the size-th row after `before`, looked for in a window of seq values
@@ -163,7 +240,7 @@ function csvStream(
         render(sql`SELECT events.seq AS seq, events.message_id AS "messageId"
           FROM ${eventsBySeq(store, tenant, lowest, highest, time)}
           WHERE ${rest} AND events.seq >= ${bigint(lowest)}
-          ${order} LIMIT 1 OFFSET ${size - 1}`),
+          ${NEWEST_FIRST} LIMIT 1 OFFSET ${size - 1}`),
       );
       if (row) {
         last = { seq: Number(row.seq), messageId: String(row.messageId) };
@@ -190,15 +267,10 @@ function csvStream(
     before = last;
     exhausted = last === undefined;
     const page = eventsBySeq(store, tenant, pageLowest, highest, time, true);
-    return writeFile(sql`SELECT ${select} FROM ${page} WHERE ${bounded} ${order}`, pageRows);
-  }
-
-  /** Has the store write the rows of `statement` into the next page file. */
-  async function writeFile(statement: Sql, pageRows: number): Promise<PageFile> {
-    directory ??= mkdtemp(join(tmpdir(), 'sightline-export-'));
-    const path = join(await directory, `page-${pagesWritten++}.csv`);
-    await store.writeCsv(render(statement), path, EVENT_CSV_COLUMNS);
-    return { path, rows: pageRows };
+    return files.write(
+      sql`SELECT ${select} FROM ${page} WHERE ${bounded} ${NEWEST_FIRST}`,
+      pageRows,
+    );
   }
 
   let headerSent = false;
@@ -213,9 +285,9 @@ function csvStream(
     await current?.file.close().catch(() => {});
     current = undefined;
     // A page being written lands in the directory: wait for it before removing the directory.
-    await next?.catch(() => {});
+    const writing = Promise.all([next, firstPage]);
     next = undefined;
-    if (directory) await rm(await directory, { recursive: true, force: true });
+    await files.remove(writing);
   }
 
   return new ReadableStream<Uint8Array>(

@@ -141,14 +141,12 @@ export interface Store {
    * engine's own CSV writer (rows never pass through JavaScript): RFC 4180 (comma-separated,
    * CRLF-terminated, a field quoted when it holds a comma, quote, CR or LF, quotes doubled), no
    * header record, NULL as an empty field and empty text as `""`. The statement's select list
-   * decides each field's text. The file is the caller's to delete. `columns`, when the caller
-   * knows them, are the names of the statement's columns in order (ClickHouse then need not
-   * analyse the statement a second time to learn them).
+   * decides each field's text. The file is the caller's to delete.
    *
    * @example
    * await store.writeCsv(render(sql`SELECT message_id FROM events WHERE tenant = ${t}`), path);
    */
-  writeCsv(statement: SqlStatement, path: string, columns?: readonly string[]): Promise<void>;
+  writeCsv(statement: SqlStatement, path: string): Promise<void>;
   /** Which of `messageIds` are stored for `tenant`. */
   findMessageIds(tenant: string, messageIds: readonly string[]): Promise<Set<string>>;
   /** Number of stored events of `tenant`. */

@@ -266,6 +266,39 @@ describe('ClickHouse store', () => {
         path,
       );
       expect(readFileSync(path, 'utf8')).toBe('"a,b","",,"say ""hi"""\r\n');
+      // Every byte the server escapes in TabSeparated, and text that looks like its NULL.
+      const escapes = join(dir, 'escapes.csv');
+      const values = ['\\N', 'a\\b', 'tab\there', "it's", 'nul\0b\bf\f', 'lf\nonly', 'N', 'ü€😀'];
+      await store.writeCsv(
+        render(sql`SELECT ${values[0]!} AS v0, ${values[1]!} AS v1, ${values[2]!} AS v2,
+          ${values[3]!} AS v3, ${values[4]!} AS v4, ${values[5]!} AS v5, ${values[6]!} AS v6,
+          ${values[7]!} AS v7`),
+        escapes,
+      );
+      expect(readFileSync(escapes, 'utf8')).toBe(
+        `\\N,a\\b,tab\there,it's,nul\0b\bf\f,"lf\nonly",N,ü€😀\r\n`,
+      );
+      // CR, LF, multi-byte text, numbers, and rows that cross the answer's chunks (values longer
+      // than a chunk, lengths above 127 and 16,383 bytes).
+      const many = join(dir, 'many.csv');
+      await store.writeCsv(
+        render(sql`SELECT number AS n, toFloat64(number) / 4 AS f,
+          if(number % 3 = 0, NULL, concat('é,', toString(number))) AS maybe,
+          multiIf(number % 5 = 0, ${'line\r\nbreak'}, number % 7 = 1, ${'cr\ronly'}, arrayStringConcat(arrayMap(i -> 'x', range(toUInt64(number * 997 % 70000))))) AS long
+          FROM system.numbers LIMIT 400`),
+        many,
+      );
+      const expected = Array.from({ length: 400 }, (_, n) => {
+        const maybe = n % 3 === 0 ? '' : `"é,${n}"`;
+        const long =
+          n % 5 === 0
+            ? '"line\r\nbreak"'
+            : n % 7 === 1
+              ? '"cr\ronly"'
+              : 'x'.repeat((n * 997) % 70_000) || '""';
+        return `${n},${n / 4},${maybe},${long}\r\n`;
+      });
+      expect(readFileSync(many, 'utf8')).toBe(expected.join(''));
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await store.close();

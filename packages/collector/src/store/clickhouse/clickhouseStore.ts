@@ -127,8 +127,8 @@ class ClickHouseStore implements Store {
     return this.#connection.rows(bindStatement(statement));
   }
 
-  writeCsv(statement: SqlStatement, path: string, columns?: readonly string[]): Promise<void> {
-    return writeClickHouseCsv(this.#connection, statement, path, columns);
+  writeCsv(statement: SqlStatement, path: string): Promise<void> {
+    return writeClickHouseCsv(this.#connection, statement, path);
   }
 
   /** Reads every message id of the tenant once per 1,000 asked: for bulk work, not per request. */
