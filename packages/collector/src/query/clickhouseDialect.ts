@@ -72,8 +72,10 @@ export const clickhouseDialect: SqlDialect = {
     const sorted = sql`arraySort(groupArray(${value}))`;
     const low = sql`${sorted}[intDiv(length(${sorted}) + 1, 2)]`;
     const high = sql`${sorted}[intDiv(length(${sorted}), 2) + 1]`;
-    // DuckDB and PostgreSQL interpolate as low + (high − low) × 0.5: the same double.
-    return sql`if(empty(${sorted}), CAST(NULL AS Nullable(Float64)), toFloat64(${low}) + (toFloat64(${high}) - toFloat64(${low})) * 0.5)`;
+    // DuckDB interpolates as low × 0.5 + high × 0.5 (the same double as the mean of the two);
+    // low + (high − low) × 0.5, as PostgreSQL's percentile_cont does, can be one bit off it
+    // (109.539 and 82114.076: 41111.807499999995, not 41111.8075).
+    return sql`if(empty(${sorted}), CAST(NULL AS Nullable(Float64)), toFloat64(${low}) * 0.5 + toFloat64(${high}) * 0.5)`;
   },
   date: (day) => sql`toDate(${day})`,
   // 18.16 has no named tuples: a packed row is its names and its values as text, side by side.

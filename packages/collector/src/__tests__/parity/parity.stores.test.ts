@@ -111,6 +111,27 @@ const EDGE_EVENTS: Array<Record<string, unknown>> = [
     timestamp: at(`13:0${index}:00`),
     properties: { revenue },
   })),
+  // Two step times whose median (their mean) low + (high − low) × 0.5 misses by one bit:
+  // 109.539 s and 82,114.076 s, on 2024-02-05.
+  ...[
+    ['m1', '2024-02-05T00:00:00.000Z', '2024-02-05T00:01:49.539Z'],
+    ['m2', '2024-02-05T00:00:00.000Z', '2024-02-05T22:48:34.076Z'],
+  ].flatMap(([user, start, done]) => [
+    {
+      type: 'track',
+      event: 'trial_started',
+      userId: user,
+      messageId: `${user}-s`,
+      timestamp: start,
+    },
+    {
+      type: 'track',
+      event: 'trial_converted',
+      userId: user,
+      messageId: `${user}-d`,
+      timestamp: done,
+    },
+  ]),
 ];
 
 beforeAll(async () => {
@@ -280,6 +301,22 @@ describe('every store answers every read endpoint as DuckDB does', () => {
       ['pro\\', 2],
       ['free', 1],
     ]);
+    const median = await answers('/v1/funnel', {
+      body: {
+        steps: [{ event: 'trial_started' }, { event: 'trial_converted' }],
+        windowSeconds: 86_400,
+        from: '2024-02-05',
+        to: '2024-02-05',
+      },
+      ...key,
+    });
+    expectParity(median);
+    // The mean of the two middle values, as DuckDB's median gives it (low × 0.5 + high × 0.5).
+    const secondStep = (answer: Answer) =>
+      (answer.body as { steps: Array<{ medianSecondsFromPrevious: number | null }> }).steps[1]!
+        .medianSecondsFromPrevious;
+    expect(secondStep(median.duckdb)).toBe(41_111.8075);
+    expect(secondStep(median.clickhouse)).toBe(41_111.8075);
     const quotas = await answers('/v1/quotas', key);
     expectParity(quotas);
     expect((quotas.clickhouse.body as { quotas: unknown[] }).quotas).toEqual([
