@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@clickhouse/client';
 import { ClickHouseConnection } from '../../store/clickhouse/clickhouseConnection';
 import { runClickHouseMigrations } from '../../store/clickhouse/clickhouseMigrate';
@@ -33,7 +34,9 @@ const BINARY =
 
 /**
  * Starts `clickhouse-server` with a minimal generated config (18.16 reads `<yandex>` XML) in a
- * temporary directory, on free loopback ports, and waits until `/ping` answers.
+ * temporary directory, on free loopback ports, and waits until `/ping` answers. With
+ * `SIGHTLINE_CLICKHOUSE=chdb`, starts the current ClickHouse engine (chDB) behind the same HTTP
+ * interface instead (see `chdbServer.ts`).
  *
  * @example
  * const server = await startClickHouse();
@@ -41,6 +44,7 @@ const BINARY =
  * await server.stop();
  */
 export async function startClickHouse(): Promise<ClickHouseTestServer> {
+  if (process.env.SIGHTLINE_CLICKHOUSE === 'chdb') return startChdb();
   const dir = mkdtempSync(join(tmpdir(), 'sightline-clickhouse-'));
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) {
     mkdirSync(join(dir, sub));
@@ -119,6 +123,75 @@ export async function startClickHouse(): Promise<ClickHouseTestServer> {
         throw new Error(`clickhouse-server did not answer /ping within 30 s: ${stderr}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  await launch();
+  return {
+    httpUrl,
+    storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
+    async run(statement) {
+      const response = await fetch(httpUrl, { method: 'POST', body: statement });
+      const text = await response.text();
+      if (!response.ok) throw new Error(text);
+      return text;
+    },
+    halt,
+    resume: launch,
+    stop,
+  };
+}
+
+/** The chDB server script, run with the `tsx` loader from the package's directory. */
+const CHDB_SERVER = fileURLToPath(new URL('./chdbServer.ts', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** `startClickHouse` on chDB: one child process serving ClickHouse's HTTP interface. */
+async function startChdb(): Promise<ClickHouseTestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sightline-chdb-'));
+  const httpPort = await freePort();
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | undefined;
+  const halt = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill(signal);
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
+    }
+  };
+  const stop = async () => {
+    await halt('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const launch = async () => {
+    const started = spawn(
+      process.execPath,
+      ['--import', 'tsx', CHDB_SERVER, join(dir, 'data'), String(httpPort)],
+      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = started;
+    let output = '';
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      started.stdout?.on('data', (chunk) => {
+        output += String(chunk);
+        if (output.includes('"port"')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      started.stderr?.on('data', (chunk) => {
+        output += String(chunk);
+      });
+      started.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!ready) {
+      await stop();
+      throw new Error(`the chDB server did not start: ${output}`);
     }
   };
   await launch();

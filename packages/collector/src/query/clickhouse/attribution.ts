@@ -59,7 +59,7 @@ export function attributionRows(
         SELECT user_key, event, if(type = 'track', revenue, NULL) AS track_revenue, session_id,
           ${part(1)} AS channel_source, ${part(2)} AS channel_medium,
           ${part(3)} AS channel_campaign, ${part(4)} AS channel_referrer
-        FROM (${inRange}) ANY LEFT JOIN ${credit} USING user_key
+        FROM (${inRange}) AS in_range ANY LEFT JOIN ${credit} AS credit USING user_key
       )
       GROUP BY channel_source, channel_medium, channel_campaign, channel_referrer`),
   );

@@ -5,7 +5,8 @@ import { type Sql, sql } from '../sql';
  * Building blocks of the ClickHouse metric queries. 18.16 has no `WITH name AS (subquery)`, so
  * what the standard SQL names as CTEs is nested here as subqueries; its joins need a strictness
  * (`ANY`/`ALL`), match on equal keys only, and fill an unmatched row with the columns' default
- * values rather than NULL (so a `linked` flag tells a match apart).
+ * values rather than NULL (so a `linked` flag tells a match apart). Joined subqueries are named:
+ * current releases refuse them unnamed (`joined_subquery_requires_alias`), 18.16 takes either.
  */
 
 /**
@@ -44,7 +45,7 @@ export const USER_KEY = sql`assumeNotNull(coalesce(user_id, if(linked = 1, linke
  */
 export function withUserKey(tenant: string, rows: Sql, select: Sql): Sql {
   return sql`SELECT ${USER_KEY} AS user_key, ${select}
-    FROM (${rows}) ANY LEFT JOIN ${links(tenant)} USING link_anon`;
+    FROM (${rows}) AS keyed_rows ANY LEFT JOIN ${links(tenant)} AS user_links USING link_anon`;
 }
 
 /** A condition that may be NULL as the UInt8 `if` and the `-If` combinators take (NULL: false). */

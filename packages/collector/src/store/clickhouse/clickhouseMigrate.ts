@@ -34,6 +34,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
+ * Whether `error` is ClickHouse's UNKNOWN_TABLE (code 60): 18.16 says "doesn't exist", current
+ * releases "Unknown table expression identifier" (parsed by the client into `code: '60'`).
+ */
+const isUnknownTable = (error: unknown) =>
+  (error as { code?: unknown } | null)?.code === '60' ||
+  /doesn't exist|does not exist|\bCode: 60\b/i.test(messageOf(error));
+
+/**
  * Seconds since the lock's last sign of life (its latest heartbeat or its creation), by the
  * server's clock; undefined when it is gone.
  */
@@ -47,7 +55,7 @@ async function lockAge(connection: ClickHouseConnection): Promise<number | undef
     );
     return Number(row?.age);
   } catch (error) {
-    if (/doesn't exist/i.test(messageOf(error))) return undefined;
+    if (isUnknownTable(error)) return undefined;
     throw error;
   }
 }

@@ -142,15 +142,17 @@ export const clickhouseMigrations: readonly ClickHouseMigration[] = [
       `INSERT INTO daily_usage_ids
         SELECT tenant, day, ifNull(event, type) AS event, uniqExactState(message_id) AS ids
         FROM event_rows GROUP BY tenant, day, event`,
+      // The subqueries are named (newer releases require it: joined_subquery_requires_alias),
+      // and `counted` is not `count`, which WHERE would read as the outer alias on newer ones.
       `INSERT INTO daily_usage_extra
-        SELECT tenant, day, event, 'version 1' AS source, count - stored AS count FROM (
-          SELECT tenant, day, event, sum(count) AS count FROM daily_usage_rows
+        SELECT tenant, day, event, 'version 1' AS source, counted - stored AS count FROM (
+          SELECT tenant, day, event, sum(count) AS counted FROM daily_usage_rows
           GROUP BY tenant, day, event
-        ) ANY LEFT JOIN (
+        ) AS rolled ANY LEFT JOIN (
           SELECT tenant, day, ifNull(event, type) AS event, uniqExact(message_id) AS stored
           FROM event_rows GROUP BY tenant, day, event
-        ) USING (tenant, day, event)
-        WHERE count > stored`,
+        ) AS kept USING (tenant, day, event)
+        WHERE counted > stored`,
       'DROP TABLE IF EXISTS daily_usage_feed',
       'DROP TABLE IF EXISTS daily_usage',
       `CREATE VIEW IF NOT EXISTS daily_usage AS
