@@ -53,6 +53,7 @@ export default defineConfig({
             'src/__tests__/clickhouse/kpis.clickhouse.test.ts',
             'src/__tests__/clickhouse/paging.clickhouse.test.ts',
             'src/__tests__/clickhouse/migrate.clickhouse.test.ts',
+            'src/__tests__/clickhouse/outage.clickhouse.test.ts',
             'src/__tests__/parity/parity.stores.test.ts',
           ],
           env: { SIGHTLINE_CLICKHOUSE: 'chdb' },

@@ -83,27 +83,14 @@ export async function startClickHouse(): Promise<ClickHouseTestServer> {
 `,
   );
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  let child: ChildProcess | undefined;
   let stderr = '';
-  const halt = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    const running = child;
-    if (running && running.exitCode === null && running.signalCode === null) {
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill(signal);
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
-    }
-  };
-  const stop = async () => {
-    await halt('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const launch = async () => {
-    const started = spawn(BINARY, [`--config-file=${join(dir, 'config.xml')}`], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child = started;
+  return serve(dir, httpPort, async ({ adopt, stop }) => {
+    const started = adopt(
+      spawn(BINARY, [`--config-file=${join(dir, 'config.xml')}`], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     started.stderr?.on('data', (chunk) => {
       stderr += String(chunk);
     });
@@ -124,31 +111,24 @@ export async function startClickHouse(): Promise<ClickHouseTestServer> {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  };
-  await launch();
-  return {
-    httpUrl,
-    storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
-    async run(statement) {
-      const response = await fetch(httpUrl, { method: 'POST', body: statement });
-      const text = await response.text();
-      if (!response.ok) throw new Error(text);
-      return text;
-    },
-    halt,
-    resume: launch,
-    stop,
-  };
+  });
 }
 
-/** The chDB server script, run with the `tsx` loader from the package's directory. */
-const CHDB_SERVER = fileURLToPath(new URL('./chdbServer.ts', import.meta.url));
-const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** What a server's start is given: `adopt` makes a child the one `halt` stops; `stop` ends all. */
+interface Launch {
+  adopt(child: ChildProcess): ChildProcess;
+  stop(): Promise<void>;
+}
 
-/** `startClickHouse` on chDB: one child process serving ClickHouse's HTTP interface. */
-async function startChdb(): Promise<ClickHouseTestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'sightline-chdb-'));
-  const httpPort = await freePort();
+/**
+ * The test server around a child process that serves ClickHouse's HTTP interface on `httpPort`,
+ * with its data in `dir`: `start` spawns it (again on `resume`) and resolves once it answers.
+ */
+async function serve(
+  dir: string,
+  httpPort: number,
+  start: (launch: Launch) => Promise<void>,
+): Promise<ClickHouseTestServer> {
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let child: ChildProcess | undefined;
   const halt = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -164,13 +144,46 @@ async function startChdb(): Promise<ClickHouseTestServer> {
     await halt('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  const launch = async () => {
-    const started = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHDB_SERVER, join(dir, 'data'), String(httpPort)],
-      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  const launch: Launch = {
+    adopt(started) {
+      child = started;
+      return started;
+    },
+    stop,
+  };
+  const resume = () => start(launch);
+  await resume();
+  return {
+    httpUrl,
+    storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
+    async run(statement) {
+      const response = await fetch(httpUrl, { method: 'POST', body: statement });
+      const text = await response.text();
+      if (!response.ok) throw new Error(text);
+      return text;
+    },
+    halt,
+    resume,
+    stop,
+  };
+}
+
+/** The chDB server script, run with the `tsx` loader from the package's directory. */
+const CHDB_SERVER = fileURLToPath(new URL('./chdbServer.ts', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** `startClickHouse` on chDB: one child process serving ClickHouse's HTTP interface. */
+async function startChdb(): Promise<ClickHouseTestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sightline-chdb-'));
+  const httpPort = await freePort();
+  return serve(dir, httpPort, async ({ adopt, stop }) => {
+    const started = adopt(
+      spawn(
+        process.execPath,
+        ['--import', 'tsx', CHDB_SERVER, join(dir, 'data'), String(httpPort)],
+        { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
     );
-    child = started;
     let output = '';
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 30_000);
@@ -193,21 +206,7 @@ async function startChdb(): Promise<ClickHouseTestServer> {
       await stop();
       throw new Error(`the chDB server did not start: ${output}`);
     }
-  };
-  await launch();
-  return {
-    httpUrl,
-    storeUrl: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
-    async run(statement) {
-      const response = await fetch(httpUrl, { method: 'POST', body: statement });
-      const text = await response.text();
-      if (!response.ok) throw new Error(text);
-      return text;
-    },
-    halt,
-    resume: launch,
-    stop,
-  };
+  });
 }
 
 function freePort(): Promise<number> {
