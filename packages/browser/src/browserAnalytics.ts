@@ -2,8 +2,10 @@ import {
   type Analytics,
   type AnalyticsOptions,
   type CallOptions,
+  createConsoleLogger,
   createMemoryStorage,
   createPlatformAnalytics,
+  createSandboxTransport,
   type EventCatalog,
   type EventContext,
   type PipelineStep,
@@ -32,14 +34,27 @@ declare const __SIGHTLINE_VERSION__: string;
  * plugins, destinations, catalog, hooks) plus the browser's own. Storage, transport and context
  * are the SDK's.
  */
-export interface BrowserAnalyticsOptions<Catalog extends EventCatalog | undefined = undefined>
+export type BrowserAnalyticsOptions<Catalog extends EventCatalog | undefined = undefined> =
+  BrowserAnalyticsBaseOptions<Catalog> &
+    (
+      | {
+          /** The collector's base URL, e.g. `https://example.com/analytics`. */
+          host: string;
+        }
+      | {
+          /** Log events instead of sending them: no collector, so no `host` needed. */
+          sandbox: true;
+          host?: string;
+        }
+    );
+
+/** {@link BrowserAnalyticsOptions} but `host`, which only sandbox mode may leave out. */
+export interface BrowserAnalyticsBaseOptions<Catalog extends EventCatalog | undefined = undefined>
   extends Omit<
       AnalyticsOptions<Catalog>,
       'storage' | 'transport' | 'persistQueue' | 'context' | 'identity' | 'writeKeyIn' | 'library'
     >,
     StorageOptions {
-  /** The collector's base URL, e.g. `https://example.com/analytics`. */
-  host: string;
   /** Inactivity that ends a session. Default 30 minutes. */
   sessionTimeoutMs?: number;
   /** Track `session_start` and `session_end`. Default false. */
@@ -145,11 +160,14 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
       ? undefined
       : (options.queueStorage ?? (local && localQueueStore(local)));
   const library = { name: '@sightline/browser', version: __SIGHTLINE_VERSION__ };
-  const transport = createBeaconTransport(options.host, options.writeKey, {
-    timeoutMs: options.requestTimeoutMs,
-    hidden: () => hiding || document.visibilityState === 'hidden',
-    lock: createFlushLock(`sightline.flush.${options.writeKey}`, storage),
-  });
+  // Sandbox mode logs each event instead of sending it, as core's does: nothing leaves the page.
+  const transport = options.sandbox
+    ? createSandboxTransport(options.logger ?? createConsoleLogger(options.debug))
+    : createBeaconTransport(options.host!, options.writeKey, {
+        timeoutMs: options.requestTimeoutMs,
+        hidden: () => hiding || document.visibilityState === 'hidden',
+        lock: createFlushLock(`sightline.flush.${options.writeKey}`, storage),
+      });
   /** Sends the queue of a tab that went away, in keepalive-sized batches; true once all landed. */
   const deliverOrphans = async (events: readonly unknown[]) => {
     let batch: string[] = [];

@@ -5,13 +5,20 @@
  * puts the client in place of the queue. Loaded without the snippet, it only defines
  * `window.Sightline` (`createBrowserAnalytics`, `indexedDbQueue`, `sha256Hex`).
  */
-import { type BrowserAnalyticsOptions, createBrowserAnalytics } from './browserAnalytics';
+import {
+  type BrowserAnalyticsBaseOptions,
+  type BrowserAnalyticsOptions,
+  createBrowserAnalytics,
+} from './browserAnalytics';
 import { sha256Hex } from './hash';
 import { indexedDbQueue } from './indexeddb';
 
 interface Snippet extends Array<[string, ...unknown[]]> {
   /** The options, JSON: `queueStorage: 'indexedDB'` stands for `indexedDbQueue()`. */
-  options?: Omit<BrowserAnalyticsOptions, 'queueStorage'> & { queueStorage?: 'indexedDB' };
+  options?: Omit<BrowserAnalyticsBaseOptions, 'queueStorage'> & {
+    host?: string;
+    queueStorage?: 'indexedDB';
+  };
 }
 
 const target = window as unknown as {
@@ -26,12 +33,13 @@ target.Sightline = { createBrowserAnalytics, indexedDbQueue, sha256Hex };
 const snippet = target.sightline;
 if (Array.isArray(snippet) && snippet.options) {
   const { queueStorage, ...options } = snippet.options;
+  // A missing host (outside sandbox mode) is the SDK's to report, naming the option.
   const client = createBrowserAnalytics({
     ...options,
     // JSON options cannot carry a function: the `hash` action gets SHA-256.
     pii: options.pii && { hash: sha256Hex, ...options.pii },
     queueStorage: queueStorage === 'indexedDB' ? indexedDbQueue() : undefined,
-  });
+  } as BrowserAnalyticsOptions);
   target.sightline = client;
   for (const [method, ...args] of snippet) {
     const call = (client as unknown as Record<string, unknown>)[method];

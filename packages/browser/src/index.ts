@@ -3,6 +3,7 @@ export type { AutoTrackOptions } from './autoTrack';
 export { createBeaconTransport } from './beaconTransport';
 export {
   type BrowserAnalytics,
+  type BrowserAnalyticsBaseOptions,
   type BrowserAnalyticsOptions,
   createBrowserAnalytics,
 } from './browserAnalytics';

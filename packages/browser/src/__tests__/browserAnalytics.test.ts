@@ -313,6 +313,36 @@ describe('createBrowserAnalytics against the real collector', () => {
     ).toThrow(/host/);
   });
 
+  it('logs events instead of sending them in sandbox mode, and needs no host there', async () => {
+    const logged: unknown[] = [];
+    const logger = {
+      debug() {},
+      info: (_: string, data?: unknown) => logged.push(data),
+      warn() {},
+      error() {},
+    };
+    const sandboxed = start({ host: undefined, sandbox: true, logger, pageViews: false });
+    sandboxed.track('sandboxed_event', { plan: 'pro' });
+    await sandboxed.flush();
+    expect(logged).toEqual([
+      expect.objectContaining({
+        event: 'sandboxed_event',
+        properties: { plan: 'pro' },
+        context: expect.objectContaining({
+          library: expect.objectContaining({ name: '@sightline/browser' }),
+        }),
+      }),
+    ]);
+    expect(sandboxed.stats()).toMatchObject({ sent: 1, queued: 0 });
+    // The same page without sandbox: its event is stored, the sandboxed one is not.
+    const sent = start({ pageViews: false });
+    sent.track('not_sandboxed');
+    await sent.flush();
+    expect(names(await arrived(sent.user().anonymousId))).toEqual(['not_sandboxed']);
+    // @ts-expect-error: outside sandbox mode a host is required, by the types and at run time
+    expect(() => createBrowserAnalytics({ writeKey: WRITE_KEY })).toThrow(/host/);
+  });
+
   it('hashes PII with sha256Hex from @sightline/browser/hash, and names pii.hash when it is missing', async () => {
     const pii = { detectors: { email: 'hash' }, hashSalt: 'salt-1' } as const;
     expect(() =>

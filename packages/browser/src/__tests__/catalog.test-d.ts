@@ -32,3 +32,14 @@ describe('createBrowserAnalytics with a typed event catalog', () => {
     analytics.track('anything', { at: 'all' });
   });
 });
+
+describe('createBrowserAnalytics options', () => {
+  it('needs a host unless in sandbox mode', () => {
+    createBrowserAnalytics({ writeKey: 'wk', host: 'http://127.0.0.1:8787' });
+    createBrowserAnalytics({ writeKey: 'wk', sandbox: true });
+    // @ts-expect-error: a host, or sandbox mode
+    createBrowserAnalytics({ writeKey: 'wk' });
+    // @ts-expect-error: sandbox: false still sends, so it needs a host
+    createBrowserAnalytics({ writeKey: 'wk', sandbox: false });
+  });
+});
