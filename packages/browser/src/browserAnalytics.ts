@@ -11,6 +11,7 @@ import {
   type PipelineStep,
   type Properties,
   STORAGE_KEYS,
+  wholeNumber,
 } from '@sightline/core';
 import { type AttributionOptions, createAttribution } from './attribution';
 import { type AutoTrackOptions, watchDataAttributes } from './autoTrack';
@@ -148,6 +149,8 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
   if (typeof window === 'undefined' || typeof document === 'undefined') {
     return inertAnalytics() as BrowserAnalytics<Catalog>;
   }
+  // Checked before anything starts (timers, listeners, other tabs' queues).
+  const sessionTimeoutMs = wholeNumber('sessionTimeoutMs', options.sessionTimeoutMs, [30 * 60_000]);
   const storage = createBrowserStorage(options);
   /** Between `pagehide` and a `pageshow` from the back/forward cache. */
   let hiding = false;
@@ -196,7 +199,7 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
     createTabQueue(queueStore, local ?? createMemoryStorage(), queueKey, deliverOrphans);
   const queue = tabs?.storage ?? createMemoryStorage();
   const coreStorage = routeStorage((key) => (key === queueKey ? queue : storage));
-  const sessions = createSessions(storage, options.sessionTimeoutMs ?? 30 * 60_000);
+  const sessions = createSessions(storage, sessionTimeoutMs);
   const attribution =
     options.attribution === false
       ? undefined
@@ -231,21 +234,28 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
     ...attribution?.context(),
   });
 
-  const core = createPlatformAnalytics({
-    maxBatchBytes: KEEPALIVE_BYTES,
-    // localStorage holds about 5 MB per site, shared with the app.
-    maxQueueEvents: 1_000,
-    maxQueueBytes: 1_000_000,
-    ...options,
-    transport,
-    storage: coreStorage,
-    persistQueue: tabs !== undefined,
-    // Saved as enqueued: a page can vanish at any moment.
-    persistDelayMs: 0,
-    context,
-    library,
-    plugins: [...(signals ? [signals] : []), ...(options.plugins ?? [])],
-  });
+  let core: Analytics<Catalog>;
+  try {
+    core = createPlatformAnalytics({
+      maxBatchBytes: KEEPALIVE_BYTES,
+      // localStorage holds about 5 MB per site, shared with the app.
+      maxQueueEvents: 1_000,
+      maxQueueBytes: 1_000_000,
+      ...options,
+      transport,
+      storage: coreStorage,
+      persistQueue: tabs !== undefined,
+      // Saved as enqueued: a page can vanish at any moment.
+      persistDelayMs: 0,
+      context,
+      library,
+      plugins: [...(signals ? [signals] : []), ...(options.plugins ?? [])],
+    });
+  } catch (error) {
+    // Misuse core refuses (a bad number, a missing pii.hash): leave nothing running.
+    tabs?.stop();
+    throw error;
+  }
 
   /** Keeps the session alive; a new one captures attribution and, if asked, is tracked. */
   const activity = () => {

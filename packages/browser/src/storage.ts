@@ -53,16 +53,27 @@ export function cookieStorage(domain?: string): SyncStorage {
   };
 }
 
-/** `localStorage`, when the page may use it (it throws in some privacy modes and sandboxes). */
+/**
+ * `localStorage`, when the page may use it (it throws in some privacy modes and sandboxes). A
+ * full one (quota) is still used when it holds our ids or consent: a stored opt-out must be read,
+ * not replaced by cookies that know nothing of it. Its writes then fail where they are made.
+ */
 export function localStorageIfUsable(): Storage | undefined {
+  let storage: Storage | undefined;
   try {
-    const storage = window.localStorage;
+    storage = window.localStorage;
     const probe = 'sightline.probe';
     storage.setItem(probe, probe);
     storage.removeItem(probe);
     return storage;
   } catch {
-    return undefined;
+    try {
+      return (storage?.getItem(STORAGE_KEYS.consent) ?? storage?.getItem(STORAGE_KEYS.anonymousId))
+        ? storage
+        : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -38,7 +38,13 @@ export type {
 export { type Identity, type IdentityMode, STORAGE_KEYS } from './identity';
 export { LIMITS, utf8ByteLength } from './limits';
 export { createConsoleLogger, type Logger } from './logger';
-export type { AnalyticsOptions, DeadLetterReport, DropReport } from './options';
+export {
+  type AnalyticsOptions,
+  type DeadLetterReport,
+  type DropReport,
+  type NumericRule,
+  wholeNumber,
+} from './options';
 export { isIpv6, isPaymentCard, type PiiDetectorName, passesLuhn } from './piiDetectors';
 export {
   createPiiFilter,

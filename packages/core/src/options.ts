@@ -103,9 +103,16 @@ export interface AnalyticsOptions<Catalog extends EventCatalog | undefined = und
 }
 
 /** A whole-number option's default, then its largest and smallest allowed values. */
-type NumericRule = readonly [fallback: number, max?: number, min?: number];
+export type NumericRule = readonly [fallback: number, max?: number, min?: number];
 
-function wholeNumber(
+/**
+ * A whole-number option's value, or its default when left out; anything else throws a
+ * `ConfigurationError` naming the option and its allowed range. For platform SDKs' own options.
+ *
+ * @example
+ * const timeout = wholeNumber('sessionTimeoutMs', options.sessionTimeoutMs, [30 * 60_000]);
+ */
+export function wholeNumber(
   name: string,
   value: number | undefined,
   [fallback, max, min = 1]: NumericRule,

@@ -307,6 +307,50 @@ describe('createBrowserAnalytics against the real collector', () => {
     }
   });
 
+  it('reads the stored opt-out and ids from a localStorage that is full at load', async () => {
+    const earlier = start({ pageViews: false });
+    earlier.optOut();
+    const { anonymousId } = earlier.user();
+    await earlier.close({ timeoutMs: 1_000 });
+    const full = vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
+      throw new DOMException('full', 'QuotaExceededError');
+    });
+    try {
+      const drops: string[] = [];
+      const client = start({ onDrop: ({ reason }) => drops.push(reason) });
+      expect(() => client.track('after_opt_out')).not.toThrow();
+      await client.flush();
+      expect(client.user().anonymousId).toBe(anonymousId);
+      expect(client.consent.get('analytics')).toBe('denied');
+      expect(drops).toEqual(['consent', 'consent']);
+      expect(await arrived(anonymousId)).toEqual([]);
+    } finally {
+      full.mockRestore();
+    }
+  });
+
+  it('refuses a bad sessionTimeoutMs, and leaves nothing running after any refused option', () => {
+    const tabKeys = () =>
+      Object.keys(localStorage).filter((key) => key.startsWith('sightline.tab.'));
+    for (const sessionTimeoutMs of [-1, 0, Number.NaN, 1.5]) {
+      expect(() => start({ sessionTimeoutMs })).toThrow(/sessionTimeoutMs.*whole number/);
+    }
+    // Refused by core, after the browser's own parts were made: their heartbeat is gone again.
+    expect(() => start({ flushAt: 0 })).toThrow(/flushAt/);
+    expect(tabKeys()).toEqual([]);
+    vi.useFakeTimers();
+    try {
+      expect(() => start({ flushAt: 0 })).toThrow(/flushAt/);
+      vi.advanceTimersByTime(10_000);
+      expect(tabKeys()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+    const client = start({ pageViews: false });
+    expect(tabKeys()).toHaveLength(1);
+    expect(client.user().anonymousId).toBeDefined();
+  });
+
   it('refuses a host that is not a URL at once, naming the option', () => {
     expect(() =>
       createBrowserAnalytics({ writeKey: WRITE_KEY, host: 'collector.example' }),
