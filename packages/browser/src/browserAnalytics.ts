@@ -1,11 +1,14 @@
 import {
   type Analytics,
   type AnalyticsOptions,
+  backoffDelay,
   type CallOptions,
+  classifyStatus,
   createConsoleLogger,
   createMemoryStorage,
   createPlatformAnalytics,
   createSandboxTransport,
+  DEFAULT_RETRY,
   type EventCatalog,
   type EventContext,
   type PipelineStep,
@@ -171,16 +174,47 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
         hidden: () => hiding || document.visibilityState === 'hidden',
         lock: createFlushLock(`sightline.flush.${options.writeKey}`, storage),
       });
-  /** Sends the queue of a tab that went away, in keepalive-sized batches; true once all landed. */
+  /** Failed sends of orphaned queues in a row, and when the next may go (core's backoff). */
+  let orphanFailures = 0;
+  let orphansDueAt = 0;
+  /**
+   * Sends the queue of a tab that went away, in keepalive-sized batches; true once all landed or
+   * were refused for good (reported to `onDrop`: sent again, they would be refused again).
+   */
   const deliverOrphans = async (events: readonly unknown[]) => {
+    if (Date.now() < orphansDueAt) return false;
     let batch: string[] = [];
     let bytes = 0;
     const send = async () => {
-      const sentAt = new Date().toISOString();
-      const { status } = await transport.send({ events: batch, sentAt, context: { library } });
+      const sent = batch;
       batch = [];
       bytes = 0;
-      return status >= 200 && status < 300;
+      const sentAt = new Date().toISOString();
+      const { status } = await Promise.resolve(
+        transport.send({ events: sent, sentAt, context: { library } }),
+      ).catch(() => ({ status: undefined }));
+      const verdict = classifyStatus(status);
+      if (verdict === 'retry') {
+        const retry = { ...DEFAULT_RETRY, ...options.retry };
+        orphansDueAt = Date.now() + backoffDelay(++orphanFailures, retry);
+        return false;
+      }
+      orphanFailures = 0;
+      if (verdict !== 'delivered') {
+        const messageIds = sent.map(
+          (json) => (JSON.parse(json) as { messageId: string }).messageId,
+        );
+        try {
+          options.onDrop?.({
+            reason: `http_${status}`,
+            detail: "a closed tab's queue",
+            messageIds,
+          });
+        } catch {
+          // The app's hook: nothing to do about it here.
+        }
+      }
+      return true;
     };
     for (const event of events) {
       const json = JSON.stringify(event);
@@ -192,6 +226,7 @@ export function createBrowserAnalytics<Catalog extends EventCatalog | undefined 
     }
     return batch.length === 0 || send();
   };
+
   // Heartbeats need synchronous storage; without localStorage, other tabs' queues count as gone
   // (picked up at once: sent twice, stored once).
   const tabs =

@@ -351,6 +351,38 @@ describe('createBrowserAnalytics against the real collector', () => {
     expect(client.user().anonymousId).toBeDefined();
   });
 
+  it("gives up a closed tab's queue the collector refuses for good, instead of resending it every heartbeat", async () => {
+    const writeKey = 'wk_unknown_to_the_collector';
+    const orphanKey = `sightline.queue.${writeKey}.closed-tab`;
+    const posts: string[] = [];
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) => {
+      posts.push(String(init?.body));
+      return realFetch(input, init);
+    });
+    const drops: Array<{ reason: string; messageIds: string[] }> = [];
+    start({ writeKey, pageViews: false, onDrop: (report) => drops.push(report) });
+    // A tab that closed after this one loaded: its queue is found by the heartbeat's sweep.
+    const orphan = { type: 'track', event: 'orphaned', messageId: 'orphan-1', anonymousId: 'a-1' };
+    localStorage.setItem(
+      orphanKey,
+      JSON.stringify([{ ...orphan, timestamp: new Date().toISOString() }]),
+    );
+    await vi.waitFor(
+      () =>
+        expect(drops).toContainEqual(
+          expect.objectContaining({ reason: 'http_401', messageIds: ['orphan-1'] }),
+        ),
+      { timeout: 5_000 },
+    );
+    expect(localStorage.getItem(orphanKey)).toBeNull();
+    const sent = posts.filter((body) => body.includes('orphan-1')).length;
+    expect(sent).toBe(1);
+    // The next heartbeat (every 2 s) has nothing left to send.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(posts.filter((body) => body.includes('orphan-1'))).toHaveLength(sent);
+  });
+
   it('refuses a host that is not a URL at once, naming the option', () => {
     expect(() =>
       createBrowserAnalytics({ writeKey: WRITE_KEY, host: 'collector.example' }),
