@@ -261,7 +261,9 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
   }
 
   // ── pipeline ───────────────────────────────────────────────────────────────────────────────
-  consent.subscribe((state) => write(STORAGE_KEYS.consent, JSON.stringify(state)));
+  const consentAtStart = consent.getAll();
+  // Saved once storage is read: a write before would replace stored categories not yet loaded.
+  consent.subscribe((state) => hydrated && write(STORAGE_KEYS.consent, JSON.stringify(state)));
   const awaitingConsent = holdUntilConsent<AnalyticsEvent>(
     consent,
     settings.consentCategory,
@@ -428,7 +430,19 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
       if (!anonymousId) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     }
     try {
-      if (storedConsent) consent.set(JSON.parse(storedConsent) as Record<string, ConsentState>);
+      const stored = JSON.parse(storedConsent || '{}') as Record<string, ConsentState>;
+      // A choice the app made while storage was read (optOut() before ready(), with an async
+      // queue store) is newer than the stored one: it stays, and is saved now.
+      const now = consent.getAll();
+      let early = false;
+      for (const category in now) {
+        if (now[category] !== consentAtStart[category]) {
+          stored[category] = now[category]!;
+          early = true;
+        }
+      }
+      consent.set(stored);
+      if (early) write(STORAGE_KEYS.consent, JSON.stringify(consent.getAll()));
     } catch (error) {
       reportError(error);
     }

@@ -271,6 +271,37 @@ describe('createAnalytics', () => {
     expect(Date.parse(event!.timestamp)).toBeLessThanOrEqual(before);
   });
 
+  it('keeps a consent choice made before async storage is read over the stored one', async () => {
+    const values = new Map<string, string>([
+      ['sightline.consent', JSON.stringify({ analytics: 'granted', marketing: 'denied' })],
+    ]);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const storage: StoragePort = {
+      async getItem(key) {
+        await gate;
+        return values.get(key) ?? null;
+      },
+      setItem: async (key, value) => void values.set(key, value),
+      removeItem: async (key) => void values.delete(key),
+    };
+    const drops: string[] = [];
+    const { analytics, recorder } = setup({ storage, onDrop: ({ reason }) => drops.push(reason) });
+    analytics.consent.set({ analytics: 'denied' });
+    release();
+    await analytics.ready();
+    analytics.track('after_opt_out');
+    await analytics.flush();
+    expect(analytics.consent.get('analytics')).toBe('denied');
+    // The category the app did not touch is restored from storage.
+    expect(analytics.consent.get('marketing')).toBe('denied');
+    expect(JSON.parse(values.get('sightline.consent')!)).toMatchObject({ analytics: 'denied' });
+    expect(drops).toEqual(['consent']);
+    expect(recorder.events()).toEqual([]);
+  });
+
   it('survives a restart with persistQueue: undelivered events are restored with their messageIds', async () => {
     const storage = createMemoryStorage();
     const down = createRecordingTransport(() => ({ status: 503 }));
