@@ -27,6 +27,23 @@ function setup(overrides: Partial<Parameters<typeof createAnalytics>[0]> = {}) {
   return { analytics, recorder, errors };
 }
 
+/** An asynchronous storage over `values` whose reads wait until `release()` (IndexedDB-like). */
+function gatedStorage(values: Map<string, string>) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const storage: StoragePort = {
+    async getItem(key) {
+      await gate;
+      return values.get(key) ?? null;
+    },
+    setItem: async (key, value) => void values.set(key, value),
+    removeItem: async (key) => void values.delete(key),
+  };
+  return { storage, release };
+}
+
 describe('createAnalytics', () => {
   it('rejects misuse at once, naming the option and the fix', () => {
     expect(() => createAnalytics({ writeKey: '' })).toThrow(ConfigurationError);
@@ -247,18 +264,7 @@ describe('createAnalytics', () => {
 
   it('buffers calls until async storage is read, keeping their call-time timestamps', async () => {
     const values = new Map<string, string>([['sightline.anonymousId', 'anon-from-idb']]);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const storage: StoragePort = {
-      async getItem(key) {
-        await gate;
-        return values.get(key) ?? null;
-      },
-      setItem: async (key, value) => void values.set(key, value),
-      removeItem: async (key) => void values.delete(key),
-    };
+    const { storage, release } = gatedStorage(values);
     const { analytics, recorder } = setup({ storage });
     analytics.track('early', {}, {});
     const before = Date.now();
@@ -275,18 +281,7 @@ describe('createAnalytics', () => {
     const values = new Map<string, string>([
       ['sightline.consent', JSON.stringify({ analytics: 'granted', marketing: 'denied' })],
     ]);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const storage: StoragePort = {
-      async getItem(key) {
-        await gate;
-        return values.get(key) ?? null;
-      },
-      setItem: async (key, value) => void values.set(key, value),
-      removeItem: async (key) => void values.delete(key),
-    };
+    const { storage, release } = gatedStorage(values);
     const drops: string[] = [];
     const { analytics, recorder } = setup({ storage, onDrop: ({ reason }) => drops.push(reason) });
     analytics.consent.set({ analytics: 'denied' });
