@@ -261,9 +261,17 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
   }
 
   // ── pipeline ───────────────────────────────────────────────────────────────────────────────
-  const consentAtStart = consent.getAll();
   // Saved once storage is read: a write before would replace stored categories not yet loaded.
   consent.subscribe((state) => hydrated && write(STORAGE_KEYS.consent, JSON.stringify(state)));
+  // Categories the app sets while storage is read (optOut() before ready(), with an async queue
+  // store) are newer than the stored choice. Recorded per call, not by comparing states: setting
+  // the value a category already has (optOut() with `initial` denied) must win too.
+  let early: Record<string, ConsentState> | undefined;
+  const setConsent = consent.set;
+  consent.set = (update) => {
+    setConsent(update);
+    if (!hydrated) early = { ...early, ...update };
+  };
   const awaitingConsent = holdUntilConsent<AnalyticsEvent>(
     consent,
     settings.consentCategory,
@@ -430,22 +438,12 @@ function buildAnalytics<Catalog extends EventCatalog | undefined>(
       if (!anonymousId) write(STORAGE_KEYS.anonymousId, identity.anonymousId);
     }
     try {
-      const stored = JSON.parse(storedConsent || '{}') as Record<string, ConsentState>;
-      // A choice the app made while storage was read (optOut() before ready(), with an async
-      // queue store) is newer than the stored one: it stays, and is saved now.
-      const now = consent.getAll();
-      let early = false;
-      for (const category in now) {
-        if (now[category] !== consentAtStart[category]) {
-          stored[category] = now[category]!;
-          early = true;
-        }
-      }
-      consent.set(stored);
-      if (early) write(STORAGE_KEYS.consent, JSON.stringify(consent.getAll()));
+      setConsent(Object.assign(JSON.parse(storedConsent || '{}'), early));
     } catch (error) {
       reportError(error);
     }
+    // Saved even when the stored value was unreadable, so the early choice outlives this page.
+    if (early) write(STORAGE_KEYS.consent, JSON.stringify(consent.getAll()));
     try {
       for (const event of JSON.parse(storedQueue || '[]') as AnalyticsEvent[]) {
         const json = JSON.stringify(event);

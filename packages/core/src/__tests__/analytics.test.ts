@@ -297,6 +297,37 @@ describe('createAnalytics', () => {
     expect(recorder.events()).toEqual([]);
   });
 
+  it('keeps a consent choice made before async storage is read even when it changed nothing', async () => {
+    const values = new Map<string, string>([
+      [
+        'sightline.consent',
+        JSON.stringify({ analytics: 'granted', marketing: 'denied', ads: 'denied' }),
+      ],
+    ]);
+    const { storage, release } = gatedStorage(values);
+    const drops: string[] = [];
+    const { analytics, recorder } = setup({
+      storage,
+      consent: { initial: { analytics: 'denied' } },
+      onDrop: ({ reason }) => drops.push(reason),
+    });
+    analytics.consent.set({ analytics: 'denied' }); // optOut() when already denied: no change
+    analytics.consent.set({ marketing: 'denied' });
+    analytics.consent.set({ marketing: 'granted' }); // back to the starting value
+    release();
+    await analytics.ready();
+    analytics.track('after_opt_out');
+    await analytics.flush();
+    expect(analytics.consent.getAll()).toMatchObject({
+      analytics: 'denied',
+      marketing: 'granted',
+      ads: 'denied', // untouched: restored from storage
+    });
+    expect(JSON.parse(values.get('sightline.consent')!)).toEqual(analytics.consent.getAll());
+    expect(drops).toEqual(['consent']);
+    expect(recorder.events()).toEqual([]);
+  });
+
   it('survives a restart with persistQueue: undelivered events are restored with their messageIds', async () => {
     const storage = createMemoryStorage();
     const down = createRecordingTransport(() => ({ status: 503 }));
